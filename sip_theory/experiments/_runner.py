@@ -1,0 +1,406 @@
+"""A small, resumable experiment runner.
+
+An experiment is declared as data (:class:`ExperimentSpec`): which *task* runs
+it (a registered function), a grid of arms, a list of seeds and fixed
+parameters. It expands into :class:`RunSpec` units, one per (arm, seed). Each
+unit's result is stored as its own JSON file named by a hash of its full
+configuration, so
+
+* a finished unit is skipped when the runner is started again (resume);
+* changing any parameter changes the hash, so stale results are never reused;
+* outputs are written atomically: a crash never leaves a half-written result.
+
+Arms are paired by seed: a task must derive every random draw that is *shared*
+between arms (the generated data) from the seed alone, so that arm A and arm B
+of seed s see the same data.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import platform
+import time
+import traceback
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .._atomic import atomic_write_json, atomic_write_text
+
+__all__ = [
+    "ExperimentSpec",
+    "RunSpec",
+    "RunFailedError",
+    "register_task",
+    "get_task",
+    "run_experiment",
+    "load_results",
+    "library_versions",
+]
+
+_TASKS: dict[str, Callable[..., dict]] = {}
+
+
+class RunFailedError(RuntimeError):
+    """Raised when one or more runs of an experiment failed (their errors are stored)."""
+
+
+def register_task(name: str):
+    """Register ``func(run: RunSpec, *, device: str) -> dict`` as the task ``name``.
+
+    The function returns a JSON-serializable dict with at least a ``"metrics"``
+    mapping of scalar results; anything else (per-node values, graph hash) is
+    stored verbatim.
+
+    Examples
+    --------
+    >>> @register_task("doc-example")
+    ... def _task(run, *, device="cpu"):
+    ...     return {"metrics": {"x": run.seed * 2}}
+    >>> get_task("doc-example") is _task
+    True
+    """
+
+    def deco(func):
+        _TASKS[name] = func
+        return func
+
+    return deco
+
+
+def get_task(name: str) -> Callable[..., dict]:
+    """Return the registered task ``name`` (``ValueError`` naming the known ones otherwise)."""
+    if name not in _TASKS:
+        raise ValueError(f"task must be one of {sorted(_TASKS)}, got {name!r}")
+    return _TASKS[name]
+
+
+def _canonical(obj) -> str:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One unit of work: a task, an arm (its own parameters) and a seed.
+
+    Attributes
+    ----------
+    experiment : str
+        Name of the experiment this run belongs to.
+    task : str
+        Registered task that executes it.
+    arm : str
+        Name of the arm (e.g. ``"lm"`` or ``"sipt"``).
+    seed : int
+        Seed shared by all arms of the same experiment (pairing).
+    params : dict
+        Full parameters: the experiment's fixed parameters updated by the arm's.
+    """
+
+    experiment: str
+    task: str
+    arm: str
+    seed: int
+    params: Mapping = field(default_factory=dict)
+
+    @property
+    def run_id(self) -> str:
+        """A stable identifier: readable prefix plus a hash of the whole configuration."""
+        digest = hashlib.sha256(_canonical(self.to_dict()).encode()).hexdigest()[:12]
+        return f"{self.experiment}__{self.arm}__seed{self.seed}__{digest}"
+
+    def to_dict(self) -> dict:
+        """JSON-ready configuration."""
+        return {
+            "experiment": self.experiment,
+            "task": self.task,
+            "arm": self.arm,
+            "seed": int(self.seed),
+            "params": dict(self.params),
+        }
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    """A declarative experiment: task, fixed parameters, arms and seeds.
+
+    Parameters
+    ----------
+    name : str
+        Experiment name (used in file names; letters, digits, ``-`` and ``_``).
+    task : str
+        Registered task name.
+    params : dict
+        Parameters shared by every arm (sizes, steps, encoder preset...).
+    arms : dict of str to dict
+        Arm name -> parameter overrides (e.g. ``{"lm": {"lambda_si": 0.0}}``).
+    seeds : sequence of int
+        Seeds; every arm runs every seed, so arms are paired by seed.
+
+    Examples
+    --------
+    >>> spec = ExperimentSpec("toy", "doc-example", params={"n": 3},
+    ...                       arms={"a": {"lam": 0.0}, "b": {"lam": 0.1}}, seeds=[0, 1])
+    >>> [(r.arm, r.seed, r.params["lam"]) for r in spec.runs()]
+    [('a', 0, 0.0), ('b', 0, 0.1), ('a', 1, 0.0), ('b', 1, 0.1)]
+    """
+
+    name: str
+    task: str
+    params: Mapping = field(default_factory=dict)
+    arms: Mapping = field(default_factory=lambda: {"default": {}})
+    seeds: tuple = (0,)
+
+    def __post_init__(self):
+        if not self.name or not all(c.isalnum() or c in "-_" for c in self.name):
+            raise ValueError(f"name must be letters, digits, '-' or '_', got {self.name!r}")
+        if not self.arms:
+            raise ValueError("arms must name at least one arm")
+        seeds = tuple(int(s) for s in self.seeds)
+        if not seeds or len(set(seeds)) != len(seeds) or min(seeds) < 0:
+            raise ValueError(f"seeds must be distinct non-negative integers, got {self.seeds!r}")
+        object.__setattr__(self, "seeds", seeds)
+        _canonical(dict(self.params))  # must be JSON-serializable
+        for arm, overrides in self.arms.items():
+            _canonical(dict(overrides))
+            if not arm or not all(c.isalnum() or c in "-_." for c in arm):
+                raise ValueError(f"arm names must be letters, digits, '-', '_' or '.', got {arm!r}")
+
+    def runs(self) -> list[RunSpec]:
+        """All (arm, seed) units, seed-major so paired arms run back to back."""
+        out = []
+        for seed in self.seeds:
+            for arm, overrides in self.arms.items():
+                params = {**dict(self.params), **dict(overrides)}
+                out.append(RunSpec(self.name, self.task, arm, seed, params))
+        return out
+
+    def to_dict(self) -> dict:
+        """JSON-ready configuration."""
+        return {
+            "name": self.name,
+            "task": self.task,
+            "params": dict(self.params),
+            "arms": {k: dict(v) for k, v in self.arms.items()},
+            "seeds": list(self.seeds),
+        }
+
+
+def library_versions() -> dict:
+    """Versions of Python and the libraries a result depends on.
+
+    Examples
+    --------
+    >>> sorted(library_versions())[:3]
+    ['numpy', 'python', 'scipy']
+    """
+    import numpy
+    import scipy
+    import torch
+
+    from .. import __version__
+
+    return {
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "scipy": scipy.__version__,
+        "torch": torch.__version__,
+        "sip_theory": __version__,
+    }
+
+
+def _execute(run: RunSpec, device: str, torch_threads: int | None) -> dict:
+    """Run one unit and wrap its output in a record (never raises)."""
+    if torch_threads:
+        import torch
+
+        torch.set_num_threads(torch_threads)
+    t0 = time.perf_counter()
+    record = {"run_id": run.run_id, "config": run.to_dict(), "versions": library_versions(),
+              "device": device}
+    try:
+        out = get_task(run.task)(run, device=device)
+        if not isinstance(out, Mapping) or "metrics" not in out:
+            raise TypeError(f"task {run.task!r} must return a dict with a 'metrics' mapping")
+        record.update(out)
+        record["status"] = "ok"
+    except Exception as exc:  # stored and re-raised by the runner as RunFailedError
+        record["status"] = "failed"
+        record["error"] = f"{type(exc).__name__}: {exc}"
+        record["traceback"] = traceback.format_exc()
+    record["wall_time_s"] = time.perf_counter() - t0
+    return record
+
+
+def _is_complete(path: Path, run: RunSpec) -> bool:
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return record.get("status") == "ok" and record.get("config") == run.to_dict()
+
+
+def run_experiment(
+    spec: ExperimentSpec,
+    out_dir,
+    *,
+    jobs: int = 1,
+    device: str = "cpu",
+    resume: bool = True,
+    progress: bool = True,
+    torch_threads: int | None = None,
+) -> list[dict]:
+    """Run every unit of ``spec``, skipping completed ones, and store the results.
+
+    Files written under ``out_dir/<spec.name>/``: ``runs/<run_id>.json`` (one per
+    unit: configuration, library versions, task output, wall time),
+    ``spec.json`` and ``results.csv`` (tidy: one row per run and metric).
+
+    Parameters
+    ----------
+    spec : ExperimentSpec
+    out_dir : str or path-like
+    jobs : int, default 1
+        Worker processes; units are independent so they may run in parallel.
+    device : {"cpu", "cuda"}
+        Passed to the task.
+    resume : bool, default True
+        Skip units whose stored record is complete and has the same configuration.
+    progress : bool
+        Show a progress bar.
+    torch_threads : int, optional
+        ``torch.set_num_threads`` in each worker (default: 1 when ``jobs > 1``).
+
+    Returns
+    -------
+    list of dict
+        The records of all units, in :meth:`ExperimentSpec.runs` order.
+
+    Raises
+    ------
+    RunFailedError
+        When any unit failed; its record (with the traceback) is still written
+        as ``runs/<run_id>.failed.json`` and completed units are kept.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> @register_task("doc-double")
+    ... def _double(run, *, device="cpu"):
+    ...     return {"metrics": {"x": run.seed * 2}}
+    >>> spec = ExperimentSpec("toy", "doc-double", seeds=[0, 1])
+    >>> recs = run_experiment(spec, tempfile.mkdtemp(), progress=False)
+    >>> [r["metrics"]["x"] for r in recs]
+    [0, 2]
+    """
+    from tqdm.auto import tqdm
+
+    if not isinstance(spec, ExperimentSpec):
+        raise TypeError(f"spec must be an ExperimentSpec, got {type(spec).__name__}")
+    if device not in ("cpu", "cuda"):
+        raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
+    get_task(spec.task)
+    root = Path(os.fspath(out_dir)) / spec.name
+    runs_dir = root / "runs"
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_json(root / "spec.json", spec.to_dict())
+
+    runs = spec.runs()
+    records: dict[str, dict] = {}
+    todo = []
+    for run in runs:
+        path = runs_dir / f"{run.run_id}.json"
+        if resume and _is_complete(path, run):
+            records[run.run_id] = json.loads(path.read_text())
+            records[run.run_id]["resumed"] = True
+        else:
+            todo.append(run)
+    if torch_threads is None and jobs > 1:
+        torch_threads = 1
+
+    failures = []
+
+    def _store(record):
+        name = record["run_id"] + (".json" if record["status"] == "ok" else ".failed.json")
+        atomic_write_json(runs_dir / name, record)
+        records[record["run_id"]] = record
+        if record["status"] != "ok":
+            failures.append(record)
+
+    bar = tqdm(total=len(todo), desc=spec.name, disable=not progress or not todo, leave=False)
+    if jobs == 1 or len(todo) <= 1:
+        for run in todo:
+            _store(_execute(run, device, torch_threads))
+            bar.update()
+    else:
+        import multiprocessing as mp
+
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
+            futures = [pool.submit(_execute, run, device, torch_threads) for run in todo]
+            for fut in as_completed(futures):
+                _store(fut.result())
+                bar.update()
+    bar.close()
+    ordered = [records[r.run_id] for r in runs]
+    _write_tidy_csv(root / "results.csv", ordered)
+    if failures:
+        msgs = "; ".join(f"{f['run_id']}: {f['error']}" for f in failures[:3])
+        raise RunFailedError(f"{len(failures)} run(s) of {spec.name!r} failed: {msgs}")
+    return ordered
+
+
+def _flatten_metrics(metrics: Mapping, prefix: str = "") -> Iterable[tuple[str, float]]:
+    for key, value in metrics.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            yield from _flatten_metrics(value, prefix=f"{name}.")
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            yield name, float(value)
+        elif isinstance(value, bool):
+            yield name, float(value)
+
+
+def _write_tidy_csv(path: Path, records: list[dict]) -> None:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["experiment", "arm", "seed", "run_id", "metric", "value"])
+    for rec in records:
+        if rec.get("status") != "ok":
+            continue
+        cfg = rec["config"]
+        for metric, value in _flatten_metrics(rec.get("metrics", {})):
+            writer.writerow([cfg["experiment"], cfg["arm"], cfg["seed"], rec["run_id"], metric,
+                             repr(value)])
+    atomic_write_text(path, buf.getvalue())
+
+
+def load_results(out_dir, name: str) -> list[dict]:
+    """Load the tidy rows ``results.csv`` of experiment ``name`` as a list of dicts.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> @register_task("doc-triple")
+    ... def _triple(run, *, device="cpu"):
+    ...     return {"metrics": {"x": run.seed * 2}}
+    >>> d = tempfile.mkdtemp()
+    >>> _ = run_experiment(ExperimentSpec("toy", "doc-triple", seeds=[3]), d, progress=False)
+    >>> load_results(d, "toy")[0]["value"]
+    6.0
+    """
+    path = Path(os.fspath(out_dir)) / name / "results.csv"
+    if not path.exists():
+        raise FileNotFoundError(f"no results for experiment {name!r} under {out_dir}")
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    for row in rows:
+        row["seed"] = int(row["seed"])
+        row["value"] = float(row["value"])
+    return rows

@@ -1,0 +1,119 @@
+"""The experiment runner: pairing, resume, staleness, failure handling, atomic output."""
+
+import json
+
+import pytest
+
+from sip_theory.experiments import (
+    ExperimentSpec,
+    RunFailedError,
+    load_results,
+    register_task,
+    run_experiment,
+)
+
+CALLS = []
+
+
+@register_task("test-count-calls")
+def _counting_task(run, *, device="cpu"):
+    CALLS.append((run.arm, run.seed))
+    return {"metrics": {"score": run.seed + run.params["offset"], "nested": {"a": 1.5}},
+            "extra": [1, 2]}
+
+
+@register_task("test-fail-on-seed-1")
+def _failing_task(run, *, device="cpu"):
+    if run.seed == 1:
+        raise RuntimeError("generation invalid")
+    return {"metrics": {"ok": 1}}
+
+
+@register_task("test-bad-return")
+def _bad_return(run, *, device="cpu"):
+    return {"no_metrics": 1}
+
+
+def _spec(**kw):
+    base = dict(name="exp", task="test-count-calls", params={"offset": 0},
+                arms={"lm": {"offset": 0}, "sipt": {"offset": 10}}, seeds=[0, 1])
+    base.update(kw)
+    return ExperimentSpec(**base)
+
+
+def test_arms_are_paired_by_seed():
+    runs = _spec().runs()
+    assert sorted((r.seed, r.arm) for r in runs) == [(0, "lm"), (0, "sipt"), (1, "lm"),
+                                                    (1, "sipt")]
+
+
+def test_resume_skips_completed_runs(tmp_path):
+    CALLS.clear()
+    run_experiment(_spec(), tmp_path, progress=False)
+    assert len(CALLS) == 4
+    CALLS.clear()
+    records = run_experiment(_spec(), tmp_path, progress=False)
+    assert CALLS == []
+    assert all(r.get("resumed") for r in records)
+
+
+def test_changed_parameters_are_not_resumed(tmp_path):
+    run_experiment(_spec(), tmp_path, progress=False)
+    CALLS.clear()
+    run_experiment(_spec(params={"offset": 0, "steps": 5}), tmp_path, progress=False)
+    assert len(CALLS) == 4
+
+
+def test_no_resume_reruns_everything(tmp_path):
+    run_experiment(_spec(), tmp_path, progress=False)
+    CALLS.clear()
+    run_experiment(_spec(), tmp_path, progress=False, resume=False)
+    assert len(CALLS) == 4
+
+
+def test_tidy_csv_has_one_row_per_run_and_metric(tmp_path):
+    run_experiment(_spec(), tmp_path, progress=False)
+    rows = load_results(tmp_path, "exp")
+    assert len(rows) == 4 * 2
+    scores = {(r["arm"], r["seed"]): r["value"] for r in rows if r["metric"] == "score"}
+    assert scores == {("lm", 0): 0.0, ("sipt", 0): 10.0, ("lm", 1): 1.0, ("sipt", 1): 11.0}
+
+
+def test_record_stores_config_versions_and_wall_time(tmp_path):
+    records = run_experiment(_spec(seeds=[0]), tmp_path, progress=False)
+    rec = json.loads(next((tmp_path / "exp" / "runs").glob("*.json")).read_text())
+    assert rec["config"]["params"]["offset"] in (0, 10)
+    assert {"torch", "numpy", "python"} <= set(rec["versions"])
+    assert rec["wall_time_s"] >= 0 and records[0]["status"] == "ok"
+
+
+def test_failed_run_raises_and_keeps_the_others(tmp_path):
+    spec = _spec(task="test-fail-on-seed-1")
+    with pytest.raises(RunFailedError, match="generation invalid"):
+        run_experiment(spec, tmp_path, progress=False)
+    runs_dir = tmp_path / "exp" / "runs"
+    assert len(list(runs_dir.glob("*.failed.json"))) == 2
+    ok = [p for p in runs_dir.glob("*.json") if not p.name.endswith(".failed.json")]
+    assert len(ok) == 2
+
+
+def test_task_without_metrics_is_a_failure(tmp_path):
+    with pytest.raises(RunFailedError, match="metrics"):
+        run_experiment(_spec(task="test-bad-return", seeds=[0]), tmp_path, progress=False)
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [({"name": "bad name"}, "name"), ({"seeds": [0, 0]}, "seeds"), ({"arms": {}}, "arms"),
+     ({"params": {"x": float("nan")}}, "NaN|JSON|Out of range")],
+)
+def test_invalid_specs_are_refused(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        _spec(**kwargs)
+
+
+def test_unknown_task_and_device_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="task must be one of"):
+        run_experiment(_spec(task="nope"), tmp_path, progress=False)
+    with pytest.raises(ValueError, match="device"):
+        run_experiment(_spec(), tmp_path, device="tpu", progress=False)
