@@ -3,9 +3,52 @@
 The central type is :class:`SampleGraph`; every function that takes a graph
 accepts anything :func:`as_sample_graph` converts (a ``SampleGraph``, a scipy
 sparse adjacency, a networkx graph, or an (m, 2) edge array).
+
+Constructors:
+
+* families of existing methods (theory.md section 2): :func:`empty_graph`,
+  :func:`cliques_from_labels`, :func:`cartesian_product_cliques`,
+  :func:`multitask_label_graph`, :func:`augmentation_stars`,
+  :func:`kpartite_matching`, :func:`sentence_sticks`;
+* geometric, computed in blocks: :func:`radius_graph`, :func:`knn_graph`;
+* noise: :func:`add_random_edges`, :func:`remove_random_edges`, :func:`flip_pairs`.
 """
 
+from ._families import (
+    AugmentationStars,
+    KPartiteMatching,
+    SentenceSticks,
+    augmentation_stars,
+    cartesian_product_cliques,
+    cliques_from_labels,
+    empty_graph,
+    kpartite_matching,
+    multitask_label_graph,
+    sentence_sticks,
+)
+from ._geometric import knn_graph, radius_graph
 from ._graph import SampleGraph, as_sample_graph
 from ._io import read_edgelist, write_edgelist
+from ._noise import add_random_edges, flip_pairs, remove_random_edges
 
-__all__ = ["SampleGraph", "as_sample_graph", "read_edgelist", "write_edgelist"]
+__all__ = [
+    "AugmentationStars",
+    "KPartiteMatching",
+    "SampleGraph",
+    "SentenceSticks",
+    "add_random_edges",
+    "as_sample_graph",
+    "augmentation_stars",
+    "cartesian_product_cliques",
+    "cliques_from_labels",
+    "empty_graph",
+    "flip_pairs",
+    "kpartite_matching",
+    "knn_graph",
+    "multitask_label_graph",
+    "radius_graph",
+    "read_edgelist",
+    "remove_random_edges",
+    "sentence_sticks",
+    "write_edgelist",
+]
