@@ -14,9 +14,23 @@ from ._homophily import (
     node_homophily,
 )
 from ._local_consistency import LocalConsistencyResult, local_consistency
+from ._theorem1 import (
+    RadiusMajorityVote,
+    RadiusVoteScore,
+    RecoveryReport,
+    Theorem1Check,
+    check_theorem1,
+    recovery_margin,
+)
 
 __all__ = [
     "LocalConsistencyResult",
+    "RadiusMajorityVote",
+    "RadiusVoteScore",
+    "RecoveryReport",
+    "Theorem1Check",
+    "check_theorem1",
+    "recovery_margin",
     "adjusted_homophily",
     "class_insensitive_homophily",
     "dirichlet_energy",

@@ -8,13 +8,35 @@ nodes and undefined values the same way.
 from __future__ import annotations
 
 import numpy as np
+import scipy.sparse as sp
 
 from .._validation import check_labels, check_one_of
 from ..graphs import SampleGraph, as_sample_graph
 
-__all__ = ["AUXILIARY_POLICIES", "LabelledGraph", "prepare_labels", "readonly"]
+__all__ = ["AUXILIARY_POLICIES", "LabelledGraph", "prepare_labels", "readonly", "to_graph"]
 
 AUXILIARY_POLICIES = ("exclude", "vote")
+
+
+def to_graph(graph, n_nodes: int | None = None, *, name: str = "graph",
+             sized_by: str = "labels") -> SampleGraph:
+    """:func:`as_sample_graph`, sizing a bare edge array by the data (``n_nodes``).
+
+    An (m, 2) edge array does not say how many nodes there are; the labels or
+    embeddings do, so trailing isolated nodes are kept. Other graph inputs are
+    converted as they are (their size is checked by the caller).
+    """
+    if isinstance(graph, SampleGraph) or sp.issparse(graph):
+        return as_sample_graph(graph, name=name)
+    if type(graph).__module__.startswith("networkx"):
+        return as_sample_graph(graph, name=name)
+    try:
+        return as_sample_graph(graph, n_nodes=n_nodes, name=name)
+    except ValueError as exc:
+        raise ValueError(
+            f"{name} does not fit {sized_by} of length {n_nodes} (an edge array is sized by "
+            f"{sized_by}): {exc}"
+        ) from exc
 
 
 def readonly(arr) -> np.ndarray:
@@ -93,11 +115,11 @@ def prepare_labels(graph, labels, *, auxiliary: str = "exclude", name: str = "la
         ``auxiliary="vote"``.
     """
     check_one_of(auxiliary, AUXILIARY_POLICIES, name="auxiliary")
-    g = as_sample_graph(graph)
+    arr = check_labels(labels, None, name=name)
+    g = to_graph(graph, arr.shape[0])
     aux = np.asarray(g.auxiliary, dtype=bool)
     sample = ~aux
     n_samples = int(sample.sum())
-    arr = check_labels(labels, None, name=name)
     if arr.shape[0] == g.n_nodes:
         classes, codes = np.unique(arr, return_inverse=True)
         codes = codes.astype(np.int64).reshape(-1)

@@ -1,0 +1,531 @@
+"""Theorem 1 as a checkable object: exact recovery, the radius-r majority vote, and the identity.
+
+Theorem 1 of McDermott et al. (2023): if the radius-r* graph of the
+embeddings equals G_PT, the radius-r* majority-vote classifier is right on a
+pre-training node exactly when the node's label is the majority label of its
+graph neighbours. Over the pre-training nodes this is an identity: the
+classifier's leave-one-out accuracy equals LC_G(y) under the same tie and
+isolated-node policies. :func:`check_theorem1` computes both sides and the
+hypothesis (the recovery margin) from embeddings, a graph and labels.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .._validation import check_labels, check_one_of
+from ._common import readonly, to_graph
+from ._distances import METRICS, DistanceBlocks, from_user_radius, to_user_radius
+from ._local_consistency import (
+    ISOLATED_POLICIES,
+    TIE_POLICIES,
+    local_consistency,
+    majority_credit,
+)
+
+__all__ = [
+    "RadiusMajorityVote",
+    "RadiusVoteScore",
+    "RecoveryReport",
+    "Theorem1Check",
+    "check_theorem1",
+    "recovery_margin",
+]
+
+
+# --------------------------------------------------------------------------- recovery
+@dataclass(frozen=True)
+class RecoveryReport:
+    """Whether some radius graph of the embeddings equals the graph, and how far from it.
+
+    Attributes
+    ----------
+    metric : str
+    n_pairs, n_edges : int
+        Number of node pairs and of graph edges.
+    max_linked, min_unlinked : float
+        Largest dissimilarity over linked pairs (-inf without edges) and smallest
+        over unlinked pairs (+inf for a complete graph). For ``metric="dot"`` the
+        dissimilarity is the negative inner product.
+    margin : float
+        ``min_unlinked - max_linked``; the graph is a radius graph iff it is > 0.
+    realized : bool
+        Exact recovery: some radius r gives (i, j) in E <=> d_ij < r.
+    radius : float
+        A recovering radius when realized (midpoint of the gap), otherwise the
+        best-F1 radius; in the convention of :func:`sip_theory.graphs.radius_graph`
+        (for ``"dot"`` a similarity threshold).
+    min_violations : int
+        Smallest number of misclassified pairs (edges with d >= r plus non-edges
+        with d < r) over all radii r; 0 iff realized.
+    min_violations_radius : float
+        A radius attaining it.
+    best_f1 : float
+        Largest F1 of the radius graph's edge set against E over all radii
+        (1 when realized; NaN when there are no edges and no exact recovery).
+    best_f1_radius : float
+    """
+
+    metric: str
+    n_pairs: int
+    n_edges: int
+    max_linked: float
+    min_unlinked: float
+    margin: float
+    realized: bool
+    radius: float
+    min_violations: int
+    min_violations_radius: float
+    best_f1: float
+    best_f1_radius: float
+
+    def to_dict(self) -> dict:
+        """Plain-Python dictionary of the fields (infinities as strings)."""
+        out = {}
+        for key, value in self.__dict__.items():
+            if isinstance(value, float) and not math.isfinite(value):
+                value = None if math.isnan(value) else ("inf" if value > 0 else "-inf")
+            out[key] = value
+        return out
+
+
+def _adjacency_rows(g, rows: slice, n: int) -> np.ndarray:
+    """Dense boolean adjacency of a block of rows."""
+    out = np.zeros((rows.stop - rows.start, n), dtype=bool)
+    ptr = g.indptr
+    for k, i in enumerate(range(rows.start, rows.stop)):
+        out[k, g.indices[ptr[i] : ptr[i + 1]]] = True
+    return out
+
+
+def _gap_radius(lo: float, hi: float) -> float:
+    """A radius r with lo < r <= hi (lo may be -inf, hi +inf)."""
+    if math.isinf(hi):
+        return lo + max(abs(lo), 1.0) if not math.isinf(lo) else 1.0
+    if math.isinf(lo):
+        return hi
+    return 0.5 * (lo + hi)
+
+
+def _recovery(blocks: DistanceBlocks, g) -> RecoveryReport:
+    n = blocks.n
+    metric = blocks.metric
+    edge_d = []
+    max_linked, min_unlinked = -math.inf, math.inf
+    cols = np.arange(n)
+    for rows in blocks.row_blocks():
+        d = blocks.block(rows)
+        upper = cols[None, :] > np.arange(rows.start, rows.stop)[:, None]
+        adj = _adjacency_rows(g, rows, n)
+        e = d[adj & upper]
+        ne = d[~adj & upper]
+        if e.size:
+            edge_d.append(e)
+            max_linked = max(max_linked, float(e.max()))
+        if ne.size:
+            min_unlinked = min(min_unlinked, float(ne.min()))
+    m = g.n_edges
+    n_pairs = n * (n - 1) // 2
+    margin = min_unlinked - max_linked
+    realized = bool(margin > 0) or (m == 0)  # no edges: any r <= min distance works
+    if realized:
+        if m:
+            r = _gap_radius(max_linked, min_unlinked)
+        elif metric == "dot" and not math.isinf(min_unlinked):
+            r = min_unlinked - max(abs(min_unlinked), 1.0)  # strictly below every pair
+        else:
+            r = 0.0  # distances are >= 0, so nothing lies strictly within 0
+        r_user = to_user_radius(r, metric)
+        return RecoveryReport(metric, n_pairs, m, max_linked, min_unlinked, margin, True,
+                              r_user, 0, r_user, 1.0, r_user)
+
+    e_sorted = np.sort(np.concatenate(edge_d))
+    counts = np.zeros(m + 1, dtype=np.int64)
+    bin_min = np.full(m + 1, math.inf)
+    for rows in blocks.row_blocks():
+        d = blocks.block(rows)
+        upper = cols[None, :] > np.arange(rows.start, rows.stop)[:, None]
+        ne = d[~_adjacency_rows(g, rows, n) & upper]
+        if ne.size:
+            idx = np.searchsorted(e_sorted, ne, side="left")
+            counts += np.bincount(idx, minlength=m + 1)
+            np.minimum.at(bin_min, idx, ne)
+    cum = np.cumsum(counts)
+    suffix_min = np.minimum.accumulate(bin_min[::-1])[::-1]
+    values = np.unique(e_sorted)
+    tp = np.searchsorted(e_sorted, values, side="right")
+    fp = cum[tp - 1]
+    violations = (m - tp) + fp
+    f1 = 2.0 * tp / (2.0 * tp + fp + (m - tp))
+
+    def radius_after(k: int) -> float:
+        v = float(values[k])
+        nxt_edge = float(e_sorted[tp[k]]) if tp[k] < m else math.inf
+        nxt = min(nxt_edge, float(suffix_min[tp[k]]))
+        return to_user_radius(_gap_radius(v, nxt), metric)
+
+    # candidate "below every distance": no predicted links, m violations, F1 = 0
+    kv = int(np.argmin(violations))
+    if violations[kv] < m:
+        min_viol, viol_r = int(violations[kv]), radius_after(kv)
+    else:
+        low = min(float(e_sorted[0]), float(suffix_min[0]))
+        below = low - max(abs(low), 1.0) if metric == "dot" else 0.0
+        min_viol, viol_r = m, to_user_radius(below, metric)
+    kf = int(np.argmax(f1))
+    best_f1, f1_r = float(f1[kf]), radius_after(kf)
+    return RecoveryReport(metric, n_pairs, m, max_linked, min_unlinked, margin, False,
+                          f1_r, min_viol, viol_r, best_f1, f1_r)
+
+
+def _restrict_to_samples(graph, embeddings, labels=None):
+    x = np.asarray(embeddings)
+    if x.ndim != 2:
+        raise ValueError(f"embeddings must be a 2-D array (n_samples, n_features), got {x.shape}")
+    g = to_graph(graph, x.shape[0], sized_by="embeddings")
+    aux = np.asarray(g.auxiliary)
+    if aux.any():
+        n_s = int((~aux).sum())
+        if x.shape[0] == g.n_nodes:
+            x = x[~aux]
+            if labels is not None and len(labels) == g.n_nodes:
+                labels = np.asarray(labels)[~aux]
+        elif x.shape[0] != n_s:
+            raise ValueError(
+                f"embeddings has {x.shape[0]} rows; expected {g.n_nodes} nodes or {n_s} samples"
+            )
+        g = g.subgraph(~aux)
+    elif x.shape[0] != g.n_nodes:
+        raise ValueError(f"embeddings has {x.shape[0]} rows but the graph has {g.n_nodes} nodes")
+    return g, x, labels
+
+
+def recovery_margin(embeddings, graph, *, metric: str = "euclidean",
+                    chunk_size: int | None = None) -> RecoveryReport:
+    """The exact-recovery check: can a radius graph of the embeddings equal the graph?
+
+    Parameters
+    ----------
+    embeddings : array-like of shape (n_samples, d)
+        One row per sample node (or per node; auxiliary rows are then dropped).
+    graph : SampleGraph, scipy sparse adjacency, networkx graph or (m, 2) edge array
+    metric : {"euclidean", "sqeuclidean", "cosine", "dot"}, default "euclidean"
+        ``"dot"`` uses the dissimilarity -x.y (radius reported as a similarity threshold).
+    chunk_size : int, optional
+        Rows per block of the O(n^2) pass.
+
+    Returns
+    -------
+    RecoveryReport
+
+    Raises
+    ------
+    ValueError
+        Mismatched sizes, NaN/inf embeddings, unknown metric.
+
+    Notes
+    -----
+    With the strict convention (i, j) in E <=> d_ij < r, a recovering r exists iff
+    max_{E} d < min_{not E, i != j} d (McDermott et al.'s permissibility, P1); the
+    gap is the recovery margin. Otherwise the minimum number of violating pairs
+    over r and the best-F1 radius are found exactly by sorting the linked
+    distances and counting, in blocks, the unlinked distances below each.
+    Complexity O(n^2 d) time, O(chunk_size * n + m) memory.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[0.0], [1.0], [2.0], [5.0]])
+    >>> rep = recovery_margin(x, [(0, 1), (1, 2)])
+    >>> rep.realized, float(rep.margin), float(rep.radius)
+    (True, 1.0, 1.5)
+    >>> recovery_margin(x, [(0, 2)]).min_violations
+    1
+    """
+    check_one_of(metric, METRICS, name="metric")
+    g, x, _ = _restrict_to_samples(graph, embeddings)
+    return _recovery(DistanceBlocks(x, metric=metric, chunk_size=chunk_size), g)
+
+
+# ------------------------------------------------------------------ radius majority vote
+@dataclass(frozen=True, eq=False)
+class RadiusVoteScore:
+    """Accuracy of the radius majority vote, with per-query credit.
+
+    Attributes
+    ----------
+    value : float
+        Mean credit over evaluated queries (NaN if none).
+    credit : ndarray (n_query,)
+        Credit in [0, 1] (see :func:`~sip_theory.theory.local_consistency`); NaN if not evaluated.
+    n_evaluated, n_isolated : int
+        Evaluated queries; queries with no training point within the radius.
+    radius : float
+    metric, ties, isolated : str
+    """
+
+    value: float
+    credit: np.ndarray = field(repr=False)
+    n_evaluated: int
+    n_isolated: int
+    radius: float
+    metric: str
+    ties: str
+    isolated: str
+
+    def to_dict(self) -> dict:
+        """Plain-Python summary (without the per-query array)."""
+        return {
+            "value": None if math.isnan(self.value) else self.value,
+            "n_evaluated": self.n_evaluated,
+            "n_isolated": self.n_isolated,
+            "radius": self.radius,
+            "metric": self.metric,
+            "ties": self.ties,
+            "isolated": self.isolated,
+        }
+
+
+class RadiusMajorityVote:
+    """The radius-r majority-vote classifier of the proof of Theorem 1.
+
+    A query is given the most frequent label among the training points strictly
+    within distance r of it (for ``metric="dot"``: with inner product > r).
+
+    Parameters
+    ----------
+    radius : float
+        In the convention of :func:`sip_theory.graphs.radius_graph`.
+    metric : {"euclidean", "sqeuclidean", "cosine", "dot"}, default "euclidean"
+    ties : {"strict", "random"}, default "strict"
+        How :meth:`score` credits tied maxima (as in ``local_consistency``).
+        :meth:`predict` returns the smallest tied label.
+    chunk_size : int, optional
+        Query rows per block.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> clf = RadiusMajorityVote(1.5).fit([[0.0], [1.0], [2.0], [9.0]], [0, 0, 1, 1])
+    >>> clf.predict([[0.5], [2.2]]).tolist()
+    [0, 0]
+    >>> float(clf.score().value)  # leave-one-out over the training points
+    0.3333333333333333
+    """
+
+    def __init__(self, radius: float, *, metric: str = "euclidean", ties: str = "strict",
+                 chunk_size: int | None = None):
+        check_one_of(metric, METRICS, name="metric")
+        check_one_of(ties, TIE_POLICIES, name="ties")
+        radius = float(radius)
+        if not math.isfinite(radius):
+            raise ValueError(f"radius must be finite, got {radius}")
+        self.radius = radius
+        self.metric = metric
+        self.ties = ties
+        self.chunk_size = chunk_size
+        self._blocks = None
+
+    def fit(self, embeddings, labels) -> RadiusMajorityVote:
+        """Store the training points and labels; returns ``self``."""
+        self._blocks = DistanceBlocks(embeddings, metric=self.metric, chunk_size=self.chunk_size)
+        lab = check_labels(labels, self._blocks.n)
+        self._classes, codes = np.unique(lab, return_inverse=True)
+        self._codes = codes.reshape(-1).astype(np.int64)
+        return self
+
+    def _check_fitted(self):
+        if self._blocks is None:
+            raise RuntimeError("RadiusMajorityVote is not fitted; call fit(embeddings, labels)")
+
+    def _votes(self, query, own_codes, ties):
+        """Credit/majority per query; query None = the training points, each without itself."""
+        b = self._blocks
+        r = from_user_radius(self.radius, self.metric)
+        q = None if query is None else b.prepare_query(query)
+        n_q = b.n if q is None else q.shape[0]
+        credit = np.zeros(n_q)
+        has = np.zeros(n_q, dtype=bool)
+        majority = np.full(n_q, -1, dtype=np.int64)
+        for rows in b.row_blocks(n_q):
+            d = b.block(rows, q)
+            within = d < r
+            if q is None:
+                k = np.arange(rows.stop - rows.start)
+                within[k, k + rows.start] = False
+            qi, ti = np.nonzero(within)
+            c, h, _, maj = majority_credit(
+                rows.stop - rows.start, qi, self._codes[ti], np.ones(qi.shape[0]),
+                own_codes[rows], len(self._classes), ties,
+            )
+            credit[rows], has[rows], majority[rows] = c, h, maj
+        return credit, has, majority
+
+    def predict(self, query=None, *, missing=-1) -> np.ndarray:
+        """Majority label per query (``missing`` where no training point lies within r).
+
+        ``query=None`` predicts each training point from the others (leave-one-out).
+        """
+        self._check_fitted()
+        n_q = self._blocks.n if query is None else np.asarray(query).shape[0]
+        _, has, maj = self._votes(query, np.full(n_q, -1, dtype=np.int64), "strict")
+        out = np.empty(n_q, dtype=object)
+        out[has] = self._classes[maj[has]]
+        out[~has] = missing
+        try:
+            return out.astype(np.result_type(self._classes.dtype, np.asarray(missing).dtype))
+        except (TypeError, ValueError):  # pragma: no cover - mixed label kinds
+            return out
+
+    def score(self, query=None, labels=None, *, isolated: str = "exclude") -> RadiusVoteScore:
+        """Accuracy (mean credit) on labelled queries; default leave-one-out on the training set.
+
+        Parameters
+        ----------
+        query : array-like (n_query, d), optional
+        labels : array-like (n_query,), optional
+            Required with ``query``.
+        isolated : {"exclude", "wrong"}
+            Queries with no training point within r are left out or count as wrong.
+        """
+        self._check_fitted()
+        check_one_of(isolated, ISOLATED_POLICIES, name="isolated")
+        if query is None:
+            own = self._codes
+        else:
+            if labels is None:
+                raise ValueError("labels is required when query is given")
+            lab = check_labels(labels, np.asarray(query).shape[0])
+            pos = np.searchsorted(self._classes, lab)
+            pos = np.clip(pos, 0, len(self._classes) - 1)
+            own = np.where(self._classes[pos] == lab, pos, -1).astype(np.int64)
+        credit, has, _ = self._votes(query, own, self.ties)
+        evaluated = has.copy() if isolated == "exclude" else np.ones_like(has)
+        credit = np.where(evaluated, credit, np.nan)
+        value = float(np.nanmean(credit)) if evaluated.any() else float("nan")
+        return RadiusVoteScore(value, readonly(credit), int(evaluated.sum()), int((~has).sum()),
+                               self.radius, self.metric, self.ties, isolated)
+
+
+# --------------------------------------------------------------------------- Theorem 1
+@dataclass(frozen=True)
+class Theorem1Check:
+    """Both sides of Theorem 1's identity and its hypothesis, for one embedding.
+
+    Attributes
+    ----------
+    recovery : RecoveryReport
+        The hypothesis: whether the radius graph of the embeddings equals G.
+    radius : float
+        The radius used by the vote (the recovering radius if realized, else the best-F1 one).
+    local_consistency : float
+        LC_G(y) over the sample nodes (the prediction).
+    rnn_accuracy : float
+        Leave-one-out accuracy of the radius majority vote at ``radius`` (the measurement).
+    identity_holds : bool or None
+        Whether the two are equal (to 1e-12); None when the hypothesis fails
+        (then the theorem says nothing and the numbers are reported for reference).
+    ties, isolated, metric : str
+    """
+
+    recovery: RecoveryReport
+    radius: float
+    local_consistency: float
+    rnn_accuracy: float
+    identity_holds: bool | None
+    ties: str
+    isolated: str
+    metric: str
+
+    @property
+    def realized(self) -> bool:
+        """Shortcut for ``recovery.realized``."""
+        return self.recovery.realized
+
+    def to_dict(self) -> dict:
+        """Nested plain-Python dictionary."""
+        def num(v):
+            return None if math.isnan(v) else v
+
+        return {
+            "recovery": self.recovery.to_dict(),
+            "radius": self.radius,
+            "local_consistency": num(self.local_consistency),
+            "rnn_accuracy": num(self.rnn_accuracy),
+            "identity_holds": self.identity_holds,
+            "ties": self.ties,
+            "isolated": self.isolated,
+            "metric": self.metric,
+        }
+
+
+def check_theorem1(
+    embeddings,
+    graph,
+    labels,
+    *,
+    metric: str = "euclidean",
+    ties: str = "strict",
+    isolated: str = "exclude",
+    chunk_size: int | None = None,
+) -> Theorem1Check:
+    """Check Theorem 1 on finite data: recovery margin, r*-NN accuracy and LC side by side.
+
+    Parameters
+    ----------
+    embeddings : array-like of shape (n_samples, d)
+        Pre-training embeddings (one row per sample node, or per node).
+    graph : SampleGraph, scipy sparse adjacency, networkx graph or (m, 2) edge array
+        G_PT; auxiliary nodes are dropped (the classifier sees samples only).
+    labels : array-like
+        Fine-tuning labels of the sample nodes (or of all nodes).
+    metric : {"euclidean", "sqeuclidean", "cosine", "dot"}, default "euclidean"
+    ties : {"strict", "random"}, default "strict"
+    isolated : {"exclude", "wrong"}, default "exclude"
+        The same policies are used for LC and for the classifier.
+    chunk_size : int, optional
+
+    Returns
+    -------
+    Theorem1Check
+
+    Notes
+    -----
+    If the radius-r* graph of the embeddings is G, the points strictly within r* of
+    a pre-training point are exactly its graph neighbours, so the radius vote
+    (leaving the point itself out) and the neighbourhood majority of LC count the
+    same votes: the accuracy *equals* LC_G(y) (McDermott et al. 2023, Theorem 1,
+    whose asymptotic statement is a lower bound on fresh data). When the graph is
+    not realized, the vote runs at the best-F1 radius and ``identity_holds`` is None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[0.0], [0.1], [0.2], [5.0], [5.1]])
+    >>> edges = [(0, 1), (0, 2), (1, 2), (3, 4)]
+    >>> chk = check_theorem1(x, edges, [0, 0, 1, 1, 1])
+    >>> chk.realized, chk.identity_holds, round(chk.rnn_accuracy, 4)
+    (True, True, 0.4)
+    """
+    check_one_of(ties, TIE_POLICIES, name="ties")
+    check_one_of(isolated, ISOLATED_POLICIES, name="isolated")
+    check_one_of(metric, METRICS, name="metric")
+    g, x, labels = _restrict_to_samples(graph, embeddings, labels)
+    lab = check_labels(labels, g.n_nodes)
+    blocks = DistanceBlocks(x, metric=metric, chunk_size=chunk_size)
+    rec = _recovery(blocks, g)
+    lc = local_consistency(g, lab, ties=ties, isolated=isolated).value
+    clf = RadiusMajorityVote(rec.radius, metric=metric, ties=ties, chunk_size=chunk_size)
+    clf._blocks = blocks
+    clf._classes, codes = np.unique(lab, return_inverse=True)
+    clf._codes = codes.reshape(-1).astype(np.int64)
+    acc = clf.score(isolated=isolated).value
+    if rec.realized:
+        both_nan = math.isnan(lc) and math.isnan(acc)
+        holds = bool(both_nan or abs(lc - acc) <= 1e-12)
+    else:
+        holds = None
+    return Theorem1Check(rec, rec.radius, lc, acc, holds, ties, isolated, metric)

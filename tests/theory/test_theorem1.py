@@ -1,0 +1,163 @@
+"""Theorem 1: the identity on realizing embeddings, the recovery report, the radius vote."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sip_theory.graphs import SampleGraph, flip_pairs, radius_graph
+from sip_theory.testing import geometric_graphs, graphs_with_labels, realizing_embeddings
+from sip_theory.theory import (
+    RadiusMajorityVote,
+    check_theorem1,
+    local_consistency,
+    recovery_margin,
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    graphs_with_labels(min_nodes=2, max_nodes=9, max_classes=3),
+    st.sampled_from(["euclidean", "sqeuclidean", "cosine", "dot"]),
+    st.sampled_from(["strict", "random"]),
+    st.sampled_from(["exclude", "wrong"]),
+    st.data(),
+)
+def test_theorem1_identity_rnn_accuracy_equals_lc_on_realizing_embeddings(
+    case, metric, ties, isolated, data
+):
+    graph, labels = case
+    real = data.draw(realizing_embeddings(graph, metric=metric))
+    chk = check_theorem1(real.points, graph, labels, metric=metric, ties=ties, isolated=isolated)
+    assert chk.realized
+    assert radius_graph(real.points, chk.radius, metric=metric) == graph
+    lc = local_consistency(graph, labels, ties=ties, isolated=isolated).value
+    assert (math.isnan(lc) and math.isnan(chk.rnn_accuracy)) or chk.rnn_accuracy == lc
+    assert chk.identity_holds is True
+
+
+def brute_recovery(points, graph, metric):
+    n = points.shape[0]
+    if metric == "euclidean":
+        d = np.linalg.norm(points[:, None] - points[None], axis=-1)
+    else:
+        d = ((points[:, None] - points[None]) ** 2).sum(-1)
+    iu, ju = np.triu_indices(n, 1)
+    dist = d[iu, ju]
+    linked = np.array([graph.has_edge(int(i), int(j)) for i, j in zip(iu, ju, strict=True)],
+                      dtype=bool)
+    best_v, best_f1 = linked.sum(), 0.0
+    levels = np.unique(dist)
+    cuts = np.concatenate([[levels[0] - 1.0], (levels[1:] + levels[:-1]) / 2, [np.inf]])
+    for t in cuts:
+        pred = dist < t
+        viol = int((linked & ~pred).sum() + (~linked & pred).sum())
+        tp = int((linked & pred).sum())
+        f1 = 2 * tp / (2 * tp + (pred & ~linked).sum() + (linked & ~pred).sum()) if tp else 0.0
+        best_v, best_f1 = min(best_v, viol), max(best_f1, f1)
+    return best_v, best_f1
+
+
+@settings(max_examples=40, deadline=None)
+@given(geometric_graphs(min_nodes=3, max_nodes=9, max_dim=2), st.floats(0.0, 0.5),
+       st.integers(0, 2**16), st.sampled_from(["euclidean", "sqeuclidean"]))
+def test_recovery_min_violations_and_best_f1_match_brute_force(case, p, seed, metric):
+    graph, points, _ = case
+    noisy = flip_pairs(graph, p, seed=seed)
+    rep = recovery_margin(points, noisy, metric=metric)
+    want_v, want_f1 = brute_recovery(points, noisy, metric)
+    assert rep.min_violations == want_v
+    if noisy.n_edges:
+        assert rep.best_f1 == pytest.approx(want_f1)
+    assert rep.realized == (want_v == 0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(geometric_graphs(min_nodes=3, max_nodes=9, max_dim=2), st.floats(0.05, 0.5),
+       st.integers(0, 2**16))
+def test_reported_radii_attain_the_reported_violations(case, p, seed):
+    graph, points, _ = case
+    noisy = flip_pairs(graph, p, seed=seed)
+    rep = recovery_margin(points, noisy)
+    pred = radius_graph(points, rep.min_violations_radius)
+    both = {tuple(e) for e in pred.edges().tolist()} ^ {tuple(e) for e in noisy.edges().tolist()}
+    assert len(both) == rep.min_violations
+
+
+def test_recovery_margin_reference_values():
+    x = np.array([[0.0], [1.0], [2.0], [5.0]])
+    rep = recovery_margin(x, [(0, 1), (1, 2)])
+    assert (rep.max_linked, rep.min_unlinked, rep.margin) == (1.0, 2.0, 1.0)
+    bad = recovery_margin(x, [(0, 2)])
+    assert not bad.realized and bad.margin == -1.0 and bad.min_violations == 1
+
+
+def test_recovery_of_empty_and_complete_graphs():
+    x = np.array([[0.0], [1.0], [3.0]])
+    assert recovery_margin(x, SampleGraph.from_edges([], n_nodes=3)).realized
+    full = recovery_margin(x, [(0, 1), (0, 2), (1, 2)])
+    assert full.realized and full.radius > 3.0
+
+
+def test_dot_metric_radius_is_a_similarity_threshold():
+    x = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]])
+    rep = recovery_margin(x, [(0, 1)], metric="dot")
+    assert rep.realized
+    assert radius_graph(x, rep.radius, metric="dot") == SampleGraph.from_edges([(0, 1)], n_nodes=3)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**16), st.floats(0.3, 2.0), st.sampled_from(["strict", "random"]))
+def test_radius_vote_on_queries_matches_brute_force(seed, r, ties):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-2, 2, size=(15, 2))
+    y = rng.integers(0, 3, size=15)
+    q = rng.uniform(-2, 2, size=(6, 2))
+    qy = rng.integers(0, 3, size=6)
+    score = RadiusMajorityVote(r, ties=ties).fit(x, y).score(q, qy, isolated="wrong")
+    credits = []
+    for point, label in zip(q, qy, strict=True):
+        near = y[np.linalg.norm(x - point, axis=1) < r]
+        if near.size == 0:
+            credits.append(0.0)
+            continue
+        counts = np.bincount(near, minlength=3)
+        winners = np.flatnonzero(counts == counts.max())
+        if label not in winners:
+            credits.append(0.0)
+        else:
+            credits.append(1.0 if winners.size == 1 else (0.0 if ties == "strict" else
+                                                          1 / winners.size))
+    assert score.value == pytest.approx(np.mean(credits))
+
+
+def test_radius_vote_predict_marks_queries_without_neighbours():
+    clf = RadiusMajorityVote(1.0).fit([[0.0], [0.5], [3.0]], ["a", "a", "b"])
+    assert clf.predict([[0.2], [10.0]], missing="none").tolist() == ["a", "none"]
+
+
+def test_radius_vote_unfitted_raises():
+    with pytest.raises(RuntimeError, match="fit"):
+        RadiusMajorityVote(1.0).predict([[0.0]])
+
+
+def test_theorem1_on_unrealized_graph_reports_none_and_best_f1_radius():
+    x = np.array([[0.0], [1.0], [2.0], [5.0]])
+    chk = check_theorem1(x, [(0, 2)], [0, 1, 0, 1])
+    assert chk.identity_holds is None and not chk.realized
+    assert chk.radius == chk.recovery.best_f1_radius
+    assert chk.to_dict()["recovery"]["realized"] is False
+
+
+def test_theorem1_auxiliary_rows_are_dropped():
+    g = SampleGraph.from_edges([(0, 1), (2, 3), (0, 4)], auxiliary=[0, 0, 0, 0, 1])
+    x = np.array([[0.0], [0.1], [5.0], [5.1], [2.5]])
+    chk = check_theorem1(x, g, [0, 0, 1, 1, 9])
+    assert chk.realized and chk.identity_holds and chk.rnn_accuracy == 1.0
+
+
+def test_embeddings_rows_must_match_graph():
+    with pytest.raises(ValueError, match="embeddings"):
+        check_theorem1(np.zeros((3, 2)), SampleGraph.from_edges([(0, 1)], n_nodes=4), [0, 0, 1])
