@@ -1,0 +1,183 @@
+"""Contrastive margin loss (Hadsell, Chopra and LeCun 2006) on graph-derived pairs."""
+
+from __future__ import annotations
+
+import torch
+
+from .._validation import check_one_of
+from ._common import (
+    DISTANCE_METRICS,
+    CountingLoss,
+    as_pairs,
+    check_positive_real,
+    make_stats,
+    maybe_normalize,
+    pair_distances,
+    resolve_refs,
+    split_pair_values,
+    zero_like_graph,
+)
+
+__all__ = ["ContrastiveMarginLoss", "contrastive_margin_loss"]
+
+CONTRASTIVE_REDUCTIONS = ("paper", "half", "avg_nonzero", "sum", "none")
+
+
+def _mean_or_zero(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    return x.mean() if x.numel() else zero_like_graph(like)
+
+
+def contrastive_margin_loss(
+    embeddings,
+    indices_tuple,
+    ref_embeddings=None,
+    *,
+    pos_margin: float = 0.0,
+    neg_margin: float = 10.0,
+    metric: str = "euclidean",
+    normalize: bool = False,
+    reduction: str = "paper",
+    return_stats: bool = False,
+):
+    r"""Contrastive margin loss over linked (positive) and unlinked (negative) pairs.
+
+    Parameters
+    ----------
+    embeddings : torch.Tensor of shape (n_anchors, dim)
+        Anchor embeddings; float16/bfloat16 inputs are computed in float32.
+    indices_tuple : tuple
+        ``(a1, p, a2, n)`` pairs or ``(a, p, n)`` triplets (see
+        :mod:`sip_theory.losses`), e.g. from :func:`sample_pairs` or :func:`batch_pairs`.
+    ref_embeddings : torch.Tensor of shape (n_refs, dim), optional
+        Rows indexed by ``p`` and ``n``; default ``embeddings``.
+    pos_margin, neg_margin : float, default 0 and 10
+        mu+ and mu- (the paper's synthetic experiments use 0 and 10).
+    metric : {"euclidean", "sqeuclidean", "cosine"}, default "euclidean"
+        Pair distance; ``"euclidean"`` is the *unsquared* distance of the paper.
+    normalize : bool, default False
+        L2-normalize the embeddings first (pytorch-metric-learning's default
+        ``LpDistance`` does; the paper does not).
+    reduction : {"paper", "half", "avg_nonzero", "sum", "none"}, default "paper"
+        ``"paper"``: mean over positive pairs plus mean over negative pairs; with one
+        positive and one negative per anchor this is the paper's
+        (1/B) sum_i ([d(a_i, p_i) - mu+]_+ + [mu- - d(a_i, n_i)]_+).
+        ``"half"``: mean over the concatenated vector of all pair terms (the
+        official code's normalization, half the paper's value when there are as
+        many positive as negative pairs). ``"avg_nonzero"``: mean over the
+        non-zero positive terms plus mean over the non-zero negative terms
+        (pytorch-metric-learning's default ``AvgNonZeroReducer``).
+        ``"sum"``: plain sum. ``"none"``: the tuple ``(pos_terms, neg_terms)``.
+        Means over empty sets are 0.
+    return_stats : bool, default False
+        Also return a :class:`LossStats` with the pair counts.
+
+    Returns
+    -------
+    loss : torch.Tensor (scalar) or tuple of tensors for ``reduction="none"``
+    stats : LossStats, only with ``return_stats=True``
+
+    Raises
+    ------
+    ValueError
+        Negative margins, ``pos_margin >= neg_margin``, unknown option, indices
+        out of range.
+
+    Notes
+    -----
+    Per pair, with distance d: positive term [d - mu+]_+, negative term
+    [mu- - d]_+ (Hadsell et al., CVPR 2006; the SIPT paper, McDermott et al. 2023,
+    uses the unsquared Euclidean distance). If the loss over *all* pairs of a
+    graph is below ``(mu- - mu+) / (2 M)`` for per-pair weight 1/M, the radius
+    graph at r = (mu+ + mu-)/2 equals the graph (theory.md section 5). An empty
+    positive or negative set contributes 0, never NaN; the counts are in ``stats``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> z = torch.tensor([[0.0, 0.0], [1.0, 0.0], [5.0, 0.0]])
+    >>> # pair (0, 1) linked, pair (0, 2) unlinked
+    >>> loss = contrastive_margin_loss(z, ([0], [1], [0], [2]), pos_margin=0.5, neg_margin=10.0)
+    >>> round(float(loss), 4)  # (1 - 0.5) + (10 - 5)
+    5.5
+    """
+    check_one_of(metric, DISTANCE_METRICS, name="metric")
+    check_one_of(reduction, CONTRASTIVE_REDUCTIONS, name="reduction")
+    pos_margin = check_positive_real(pos_margin, name="pos_margin", allow_zero=True)
+    neg_margin = check_positive_real(neg_margin, name="neg_margin", allow_zero=True)
+    if pos_margin >= neg_margin:
+        raise ValueError(
+            f"pos_margin must be < neg_margin, got pos_margin={pos_margin}, neg_margin={neg_margin}"
+        )
+    emb, ref = resolve_refs(embeddings, ref_embeddings)
+    a1, p, a2, n = as_pairs(indices_tuple, emb.shape[0], ref.shape[0], emb.device)
+    emb_n = maybe_normalize(emb, normalize)
+    ref_n = emb_n if ref is emb else maybe_normalize(ref, normalize)
+
+    d_pos, d_neg = split_pair_values(pair_distances, emb_n, ref_n, a1, p, a2, n, metric)
+    pos = torch.relu(d_pos - pos_margin)
+    neg = torch.relu(neg_margin - d_neg)
+
+    if reduction == "none":
+        out = (pos, neg)
+    elif reduction == "sum":
+        out = pos.sum() + neg.sum() + zero_like_graph(emb, ref)
+    elif reduction == "paper":
+        out = _mean_or_zero(pos, emb) + _mean_or_zero(neg, emb)
+    elif reduction == "half":
+        both = torch.cat([pos, neg])
+        out = _mean_or_zero(both, emb)
+    else:  # avg_nonzero
+        out = _mean_or_zero(pos[pos > 0], emb) + _mean_or_zero(neg[neg > 0], emb)
+    if return_stats:
+        return out, make_stats(a1, p, a2, n, emb.shape[0])
+    return out
+
+
+class ContrastiveMarginLoss(CountingLoss):
+    """Module form of :func:`contrastive_margin_loss` with running empty-set counters.
+
+    Parameters are those of :func:`contrastive_margin_loss`. Calling the module
+    with ``(embeddings, indices_tuple, ref_embeddings=None)`` returns the loss and
+    updates :attr:`n_empty_pos`, :attr:`n_empty_neg` and :attr:`last_stats`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> loss_fn = ContrastiveMarginLoss(pos_margin=0.0, neg_margin=1.0)
+    >>> z = torch.zeros(2, 3, requires_grad=True)
+    >>> float(loss_fn(z, ([], [], [0], [1])).detach())  # no positive pair: that part is 0
+    1.0
+    >>> loss_fn.n_empty_pos
+    1
+    """
+
+    def __init__(
+        self,
+        *,
+        pos_margin: float = 0.0,
+        neg_margin: float = 10.0,
+        metric: str = "euclidean",
+        normalize: bool = False,
+        reduction: str = "paper",
+    ):
+        super().__init__()
+        check_one_of(reduction, CONTRASTIVE_REDUCTIONS[:-1], name="reduction")
+        self.kwargs = dict(
+            pos_margin=pos_margin,
+            neg_margin=neg_margin,
+            metric=metric,
+            normalize=normalize,
+            reduction=reduction,
+        )
+        # validate eagerly
+        contrastive_margin_loss(torch.zeros(1, 1), ([], [], [], []), **self.kwargs)
+
+    def forward(self, embeddings, indices_tuple, ref_embeddings=None):
+        loss, stats = contrastive_margin_loss(
+            embeddings, indices_tuple, ref_embeddings, return_stats=True, **self.kwargs
+        )
+        self._record(stats)
+        return loss
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())
