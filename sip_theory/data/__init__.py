@@ -1,5 +1,24 @@
 """Built-in data and file loaders."""
 
 from ._cora import CoraDataset, load_cora
+from ._topic_corpus import (
+    CLS_ID,
+    MASK_ID,
+    PAD_ID,
+    SEP_ID,
+    SPECIAL_TOKENS,
+    TopicCorpus,
+    make_topic_corpus,
+)
 
-__all__ = ["CoraDataset", "load_cora"]
+__all__ = [
+    "CLS_ID",
+    "CoraDataset",
+    "MASK_ID",
+    "PAD_ID",
+    "SEP_ID",
+    "SPECIAL_TOKENS",
+    "TopicCorpus",
+    "load_cora",
+    "make_topic_corpus",
+]

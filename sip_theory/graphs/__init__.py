@@ -11,7 +11,11 @@ Constructors:
   :func:`multitask_label_graph`, :func:`augmentation_stars`,
   :func:`kpartite_matching`, :func:`sentence_sticks`;
 * geometric, computed in blocks: :func:`radius_graph`, :func:`knn_graph`;
-* noise: :func:`add_random_edges`, :func:`remove_random_edges`, :func:`flip_pairs`.
+* noise: :func:`add_random_edges`, :func:`remove_random_edges`, :func:`flip_pairs`;
+* the paper's synthetic datasets (:class:`SyntheticDataset`): :func:`make_cliques_dataset`,
+  :func:`make_manifold_dataset` (triangulated surfaces, exact short geodesics),
+  :func:`make_mechanistic_dataset` (cycle + graphlets, exact graphlet orbits),
+  :func:`make_synthetic_dataset` by name.
 """
 
 from ._families import (
@@ -28,10 +32,54 @@ from ._families import (
 )
 from ._geometric import knn_graph, radius_graph
 from ._graph import SampleGraph, as_sample_graph
+from ._graphlets import (
+    Graphlet,
+    GraphletOrbits,
+    connected_graphlets,
+    graphlet_degree_vectors,
+    graphlet_orbits,
+)
 from ._io import read_edgelist, write_edgelist
+from ._kmeans import kmeans
+from ._manifolds import (
+    MANIFOLD_SETTINGS,
+    Triangulation,
+    geodesic_distances,
+    make_manifold_dataset,
+    sample_surface_points,
+    triangulation,
+)
+from ._mechanistic import MECHANISTIC_TASKS, cycle_with_graphlets, make_mechanistic_dataset
 from ._noise import add_random_edges, flip_pairs, remove_random_edges
+from ._synthetic import (
+    SYNTHETIC_DATASETS,
+    GenerationError,
+    SyntheticDataset,
+    make_cliques_dataset,
+    make_synthetic_dataset,
+)
 
 __all__ = [
+    "GenerationError",
+    "Graphlet",
+    "GraphletOrbits",
+    "MANIFOLD_SETTINGS",
+    "MECHANISTIC_TASKS",
+    "SYNTHETIC_DATASETS",
+    "SyntheticDataset",
+    "Triangulation",
+    "connected_graphlets",
+    "cycle_with_graphlets",
+    "geodesic_distances",
+    "graphlet_degree_vectors",
+    "graphlet_orbits",
+    "kmeans",
+    "make_cliques_dataset",
+    "make_manifold_dataset",
+    "make_mechanistic_dataset",
+    "make_synthetic_dataset",
+    "sample_surface_points",
+    "triangulation",
     "AugmentationStars",
     "KPartiteMatching",
     "SampleGraph",
