@@ -9,11 +9,12 @@ float64 formula. The result is therefore exactly the graph that the direct
 formulas below give, whatever the chunk size or the input dtype (float32
 input is multiplied in float32, which is faster, and only the band grows).
 
-Direct formulas (``x``, ``y`` rows of ``points`` cast to float64):
+Direct formulas (``x``, ``y`` rows of ``points`` cast to float64, ``sum`` is
+:func:`numpy.sum` over the feature axis):
 
 * ``"euclidean"``: ``sqrt(sum((x - y)**2))``
 * ``"sqeuclidean"``: ``sum((x - y)**2)``
-* ``"cosine"``: ``1 - sum(u * v)`` with ``u = x / |x|``, ``v = y / |y|``
+* ``"cosine"``: ``1 - sum(u * v)`` with ``u = x / sqrt(sum(x**2))``, likewise ``v``
 * ``"dot"``: the similarity ``sum(x * y)`` (larger = closer)
 """
 
@@ -86,7 +87,7 @@ class _Scores:
             # error of the centring, propagated to squared distances
             self.center_err = 8.0 * math.sqrt(d) * 2.2e-16 * big
         elif metric == "cosine":
-            norms = np.sqrt(np.einsum("ij,ij->i", self.x64, self.x64))
+            norms = np.sqrt((self.x64 * self.x64).sum(axis=-1))
             if n and (norms == 0).any():
                 raise ValueError(
                     f"points has {int((norms == 0).sum())} zero row(s); the cosine distance "
@@ -102,14 +103,24 @@ class _Scores:
 
     # ---------------------------------------------------------------- exact
     def exact(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        """Direct float64 value of the metric for the pairs (i[k], j[k])."""
+        """Direct float64 value of the metric for the pairs (i[k], j[k]), in bounded memory."""
+        step = max(1, (1 << 21) // self.x64.shape[1])
+        if i.shape[0] <= step:
+            return self._exact(i, j)
+        out = np.empty(i.shape[0])
+        for s0 in range(0, i.shape[0], step):
+            out[s0 : s0 + step] = self._exact(i[s0 : s0 + step], j[s0 : s0 + step])
+        return out
+
+    def _exact(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+        # plain numpy sums over the last axis, the same reduction as a dense brute force
         if self.metric in ("euclidean", "sqeuclidean"):
             diff = self.x64[i] - self.x64[j]
-            val = np.einsum("ij,ij->i", diff, diff)
+            val = (diff * diff).sum(axis=-1)
             return np.sqrt(val) if self.metric == "euclidean" else val
         if self.metric == "cosine":
-            return 1.0 - np.einsum("ij,ij->i", self.base[i], self.base[j])
-        return np.einsum("ij,ij->i", self.x64[i], self.x64[j])
+            return 1.0 - (self.base[i] * self.base[j]).sum(axis=-1)
+        return (self.x64[i] * self.x64[j]).sum(axis=-1)
 
     # --------------------------------------------------------------- radius
     def radius_factors(self, radius: float):
@@ -180,6 +191,30 @@ class _Scores:
         """Exact values to rank candidates by (smaller = closer)."""
         val = self.exact(i, j)
         return -val if self.metric == "dot" else val
+
+
+def _true_positions(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row and column indices of the True entries of a 2-D boolean array (row-major order).
+
+    Scans 8 bytes at a time, which is much faster than :func:`numpy.nonzero`
+    when few entries are True.
+    """
+    rows, width = mask.shape
+    if width % 8 or not mask.flags.c_contiguous:
+        return np.nonzero(mask)
+    words = mask.view(np.uint64)
+    wr, wc = np.nonzero(words)
+    if wr.size == 0:
+        return wr, wc
+    sub = mask.reshape(rows, width // 8, 8)[wr, wc]
+    hr, hb = np.nonzero(sub)
+    return wr[hr], wc[hr] * 8 + hb
+
+
+def _relax(s, ci, cj, limit):
+    """Candidates found with a threshold cast to the score dtype: re-check in float64."""
+    keep = s[ci, cj].astype(np.float64) <= limit[ci]
+    return ci[keep], cj[keep]
 
 
 def _check_radius(radius, metric: str) -> float:
@@ -272,7 +307,7 @@ def radius_graph(points, radius: float, *, metric: str = "euclidean", strict: bo
             j1 = min(j0 + bs, n)
             s = ai @ b[j0:j1].T
             tol = scores.radius_tol(slice(i0, i1), slice(j0, j1))
-            rr, cc = np.nonzero(s >= -tol)
+            rr, cc = _true_positions(s >= -tol)
             if rr.size == 0:
                 continue
             vals = s[rr, cc]
@@ -364,35 +399,32 @@ def knn_graph(points, k: int, *, metric: str = "euclidean", mutual: bool = False
     a, b = scores.knn_factors()
     itemsize = np.dtype(scores.dtype).itemsize
     bs = _check_chunk(chunk_size, _ROW_BLOCK_BYTES // (itemsize * max(n, 1)))
-    kk = min(k + 16, n - 1)  # candidates kept by the partial sort
-    kth = [k - 1] if kk == k else [k - 1, kk - 1]
+    w0 = min(n, max(8 * (k + 1), n // 8))  # columns used for a first threshold estimate
     src, dst = [], []
     for i0 in range(0, n, bs):
         i1 = min(i0 + bs, n)
         rows = np.arange(i0, i1)
         s = a[i0:i1] @ b.T
         s[rows - i0, rows] = np.inf  # a point is not its own neighbour
-        part = np.argpartition(s, kth, axis=1)[:, :kk]
-        pvals = np.take_along_axis(s, part, axis=1)
-        vk = pvals[:, k - 1].astype(np.float64)
-        limit = vk + 2.0 * scores.knn_tol(slice(i0, i1))
-        keep = pvals <= limit[:, None]
-        ci = np.repeat(rows, kk)[keep.ravel()]
-        cj = part[keep]
-        if kk < n - 1:
-            # rows whose candidate set may extend beyond the partial sort: scan them fully
-            spill = np.flatnonzero(pvals[:, kk - 1] <= limit)
-            if spill.size:
-                drop = np.isin(ci, rows[spill])
-                ci, cj = ci[~drop], cj[~drop]
-                rr, cc = np.nonzero(s[spill] <= limit[spill, None])
-                ci = np.concatenate([ci, rows[spill][rr]])
-                cj = np.concatenate([cj, cc])
+        tol2 = 2.0 * scores.knn_tol(slice(i0, i1))
+        # theta: k-th smallest over the first w0 columns, an upper bound of the row's k-th
+        theta = np.partition(s[:, :w0], k - 1, axis=1)[:, k - 1].astype(np.float64)
+        ci, cj = _true_positions(s <= (theta + tol2)[:, None].astype(s.dtype))
+        ci, cj = _relax(s, ci, cj, theta + tol2)
+        cs = s[ci, cj]
+        # exact k-th smallest fast score among the candidates (they include the k smallest)
+        counts = np.bincount(ci, minlength=i1 - i0)
+        first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        pad = np.full((i1 - i0, int(counts.max())), np.inf)
+        pad[ci, np.arange(ci.shape[0]) - first[ci]] = cs
+        vk = np.partition(pad, k - 1, axis=1)[:, k - 1]
+        keep = cs <= (vk + tol2)[ci]
+        ci, cj = ci[keep] + i0, cj[keep]
         key = scores.knn_exact_key(ci, cj)
         order = np.lexsort((cj, key, ci))
         ci, cj = ci[order], cj[order]
-        first = np.searchsorted(ci, rows)
-        rank = np.arange(ci.shape[0]) - np.repeat(first, np.diff(np.append(first, ci.shape[0])))
+        start = np.searchsorted(ci, rows)
+        rank = np.arange(ci.shape[0]) - np.repeat(start, np.diff(np.append(start, ci.shape[0])))
         sel = rank < k
         src.append(ci[sel])
         dst.append(cj[sel])

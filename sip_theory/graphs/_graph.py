@@ -362,8 +362,11 @@ class SampleGraph:
         if nx_graph.is_multigraph():
             raise ValueError("nx_graph is a multigraph; collapse parallel edges first")
         nodes = list(nx_graph.nodes())
-        mat = nx.to_scipy_sparse_array(nx_graph, nodelist=nodes, weight=weight, format="csr")
-        mat = sp.csr_matrix(mat)
+        if nodes:
+            mat = nx.to_scipy_sparse_array(nx_graph, nodelist=nodes, weight=weight, format="csr")
+            mat = sp.csr_matrix(mat)
+        else:  # networkx refuses to convert a graph without nodes
+            mat = sp.csr_matrix((0, 0))
         if weight is None:
             mat.data[:] = 1.0
         aux_values = [nx_graph.nodes[v].get("auxiliary", None) for v in nodes]

@@ -136,7 +136,7 @@ def read_edgelist(
         idx = np.array([lookup[t] for t in tokens], dtype=np.int64)
         n = len(ids)
         ids_out = np.asarray(node_ids)
-    elif tokens and all(_is_int(t) for t in tokens):
+    elif all(_is_int(t) for t in tokens):  # (an empty file keeps n_nodes)
         idx = np.array([int(t) for t in tokens], dtype=np.int64)
         n = n_nodes
         ids_out = None

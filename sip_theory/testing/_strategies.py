@@ -97,7 +97,7 @@ def _sample_graphs(draw, min_nodes, max_nodes, min_density, max_density, weighte
         codes = np.setdiff1d(np.arange(pairs), np.fromiter(left_out, np.int64, len(left_out)))
     edges = _pairs_from_codes(codes, n) if n >= 2 else np.zeros((0, 2), np.int64)
     weights = None
-    if weighted:
+    if weighted and m:
         weights = draw(st.lists(
             st.floats(min_value=0.01, max_value=100.0, allow_nan=False, allow_infinity=False),
             min_size=m, max_size=m,
@@ -125,6 +125,7 @@ def sample_graphs(*, min_nodes: int = 0, max_nodes: int = 10, min_density: float
         Bounds on the edge density (inclusive).
     weighted : bool, default False
         Draw positive edge weights in [0.01, 100] (else an unweighted graph).
+        Graphs without edges are always unweighted.
     auxiliary : bool, default False
         Draw a random auxiliary-node mask as well.
 
@@ -522,16 +523,15 @@ def _geometric_graphs(draw, min_nodes, max_nodes, min_dim, max_dim, metric):
     levels = np.unique(v)
     # candidate thresholds: below all, between well-separated levels, above all
     gaps = np.flatnonzero(np.diff(levels) > 1e-6 * (1.0 + np.abs(levels[1:])))
-    cands = [levels[0] - 1.0] + [(levels[i] + levels[i + 1]) / 2 for i in gaps] + [
-        levels[-1] + 1.0]
+    cands = [(levels[i] + levels[i + 1]) / 2 for i in gaps] + [levels[-1] + 1.0]
+    if metric == "dot":
+        cands.append(levels[0] - 1.0)
+    elif levels[0] > 1e-6:  # distances: radii stay non-negative
+        cands.append(levels[0] / 2)
     t = float(draw(st.sampled_from(cands)))
     keep = v < t
     graph = SampleGraph.from_edges(np.stack([iu[keep], ju[keep]], axis=1), n_nodes=n)
-    if metric == "dot":
-        return graph, pts, -t
-    if metric in ("euclidean", "sqeuclidean") and t < 0:
-        t = 0.0
-    return graph, pts, t
+    return graph, pts, (-t if metric == "dot" else t)
 
 
 def geometric_graphs(*, min_nodes: int = 0, max_nodes: int = 10, min_dim: int = 1,
