@@ -32,7 +32,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from .._validation import check_one_of, check_positive_int
+from .._validation import as_generator, check_one_of, check_positive_int
 from ._graph import SampleGraph
 from ._synthetic import InvalidGeneration, SyntheticDataset, generate_with_retries
 
@@ -319,8 +319,6 @@ def sample_surface_points(tri: Triangulation, n: int, *, seed):
     >>> f.shape, b.shape, bool(np.allclose(b.sum(1), 1))
     ((4,), (4, 3), True)
     """
-    from .._validation import as_generator
-
     n = check_positive_int(n, name="n", minimum=0)
     rng = as_generator(seed)
     faces = rng.integers(tri.n_faces, size=n)

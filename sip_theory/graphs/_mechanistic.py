@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.sparse.csgraph import shortest_path
 
-from .._validation import check_one_of, check_positive_int
+from .._validation import as_generator, check_one_of, check_positive_int
 from ._graph import SampleGraph
 from ._graphlets import connected_graphlets, graphlet_degree_vectors
 from ._kmeans import kmeans
@@ -56,8 +56,6 @@ def cycle_with_graphlets(cycle_length: int = 36, *, attach_every: int = 4, min_n
     >>> g.connected_components()[0]
     1
     """
-    from .._validation import as_generator
-
     cycle_length = check_positive_int(cycle_length, name="cycle_length", minimum=3)
     attach_every = check_positive_int(attach_every, name="attach_every")
     rng = as_generator(seed)

@@ -8,8 +8,15 @@ from itertools import combinations, permutations
 import networkx as nx
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from sip_theory.graphs import connected_graphlets, graphlet_degree_vectors, graphlet_orbits
+from sip_theory.graphs import (
+    SampleGraph,
+    connected_graphlets,
+    graphlet_degree_vectors,
+    graphlet_orbits,
+)
 
 
 def test_atlas_pool_has_142_connected_graphs_with_2_to_6_nodes():
@@ -92,3 +99,15 @@ def test_complete_graph_counts_only_clique_orbits():
     row = gdv[0]
     assert sorted(row[row > 0].tolist()) == [5, 5, 10, 10]  # C(5,1), C(5,4), C(5,2), C(5,3)
     assert (gdv == row).all()
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(4, 12), st.floats(0.1, 0.6), st.integers(0, 10**6))
+def test_graphlet_degree_vectors_are_permutation_equivariant(n, p, seed):
+    g = nx.gnp_random_graph(n, p, seed=seed)
+    perm = np.random.default_rng(seed).permutation(n)
+    edges = np.array(list(g.edges()), dtype=np.int64).reshape(-1, 2)
+    relabelled = SampleGraph.from_edges(perm[edges], n_nodes=n)  # node v becomes perm[v]
+    gdv = graphlet_degree_vectors(SampleGraph.from_edges(edges, n_nodes=n))
+    gdv_perm = graphlet_degree_vectors(relabelled)
+    assert np.array_equal(gdv_perm[perm], gdv)

@@ -13,6 +13,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sip_theory.graphs import (
     GenerationError,
@@ -326,3 +328,21 @@ def test_points_on_a_shared_edge_measured_along_the_edge_from_either_face():
     d = geodesic_distances(t, [0, 1, 1], [[0, 0.5, 0.5], [0.5, 0.5, 0], [0.3, 0.7, 0]])
     assert d[0, 1] == 0.0
     assert d[0, 2] == pytest.approx(0.2 * SIDE) and d[1, 2] == pytest.approx(0.2 * SIDE)
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.sampled_from(SURFACES), st.integers(0, 10**6))
+def test_geodesics_do_not_depend_on_how_each_face_lists_its_vertices(name, seed):
+    t = triangulation(name)
+    rng = np.random.default_rng(seed)
+    shifts = rng.integers(3, size=t.n_faces)
+    flips = rng.integers(2, size=t.n_faces).astype(bool)
+    orders = [np.roll([0, 1, 2], s)[::-1] if f else np.roll([0, 1, 2], s)
+              for s, f in zip(shifts, flips, strict=True)]
+    relisted = Triangulation(name, np.array([t.triangles[f][o] for f, o in enumerate(orders)]))
+    faces, bary = sample_surface_points(t, 60, seed=seed)
+    bary2 = np.array([bary[i][orders[f]] for i, f in enumerate(faces)])
+    d1 = geodesic_distances(t, faces, bary)
+    d2 = geodesic_distances(relisted, faces, bary2)
+    assert np.array_equal(np.isinf(d1), np.isinf(d2))
+    assert np.allclose(d1[np.isfinite(d1)], d2[np.isfinite(d2)], atol=1e-9)
