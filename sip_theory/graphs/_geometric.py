@@ -201,7 +201,9 @@ def _true_positions(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     rows, width = mask.shape
     if width % 8 or not mask.flags.c_contiguous:
-        return np.nonzero(mask)
+        padded = np.zeros((rows, width + (-width) % 8), dtype=bool)
+        padded[:, :width] = mask
+        mask, width = padded, padded.shape[1]
     words = mask.view(np.uint64)
     wr, wc = np.nonzero(words)
     if wr.size == 0:

@@ -19,8 +19,9 @@ embedding. They need the ``hypothesis`` package (``pip install
 
 Examples
 --------
-A property test of your own function, here a check that the degree sum is
-twice the number of edges on every graph with at most 8 nodes:
+A property test of your own code, here a check that counting the edges whose
+ends share a label gives a number between 0 and the number of edges, on
+random labelled graphs with at most 8 nodes:
 
 >>> from hypothesis import given, settings
 >>> from sip_theory.testing import graphs_with_labels

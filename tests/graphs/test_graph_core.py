@@ -1,5 +1,8 @@
 """Tests of the SampleGraph type: converters, validation errors, immutability, hashing, queries."""
 
+import subprocess
+import sys
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -286,3 +289,8 @@ def test_is_cluster_graph_matches_definition(g):
 def test_weighted_degrees_sum_weights():
     g = SampleGraph.from_edges([[0, 1], [1, 2]], weights=[2.0, 0.5], n_nodes=4)
     assert g.degrees(weighted=True).tolist() == [2.0, 2.5, 0.5, 0.0]
+
+
+def test_graphs_subpackage_does_not_import_torch():
+    code = "import sys, sip_theory.graphs; sys.exit('torch' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
