@@ -1,10 +1,52 @@
-"""Theory as code: local consistency, the homophily family, Theorem 1, bounds.
+"""Theory as code: local consistency, Theorem 1 and its corollaries, permissibility, bounds.
 
 Definitions follow McDermott et al., "Structure-inducing pre-training"
-(Nature Machine Intelligence, 2023) with every case the paper leaves open
-(ties, isolated nodes, weights, auxiliary nodes) made an explicit option.
+(Nature Machine Intelligence, 2023), with every case the paper leaves open
+(ties, isolated nodes, weights, auxiliary nodes) an explicit option.
+
+* Graph-label alignment: :func:`local_consistency` (LC, the quantity of
+  Theorem 1), :func:`edge_homophily`, :func:`node_homophily`,
+  :func:`class_insensitive_homophily`, :func:`adjusted_homophily`,
+  :func:`label_informativeness`, :func:`dirichlet_energy`.
+* Theorem 1: :func:`recovery_margin`, :class:`RadiusMajorityVote`,
+  :func:`check_theorem1`.
+* Corollaries: :func:`clique_purity` (1), :func:`boundary_tube_estimate`,
+  :func:`voronoi_boundary_length`, :func:`corollary2_table` (2).
+* Permissibility: :func:`is_permissible`, thresholds of the contrastive margin
+  and multi-similarity losses (derived with sympy by :func:`contrastive_margin_derivation` and
+  :func:`multi_similarity_derivation`).
+* Depth: :func:`estimate_sphericity`.
+* Global bounds: :func:`spectral_probe_bound`, :func:`haochen_identity`,
+  :func:`cheeger_easy_side`, :func:`mean_classifier_bound`,
+  :func:`ncm_cantelli_bound`, :func:`linear_separability`.
 """
 
+from ._bounds import (
+    Bound,
+    IdentityCheck,
+    Separability,
+    SpectralEmbedding,
+    cheeger_easy_side,
+    haochen_identity,
+    linear_separability,
+    mean_classifier_bound,
+    ncm_cantelli_bound,
+    normalized_laplacian_spectrum,
+    sparsest_k_partition,
+    spectral_contrastive_loss,
+    spectral_embedding,
+    spectral_probe_bound,
+    spectral_probe_error,
+)
+from ._corollaries import (
+    CliquePurity,
+    TubeEstimate,
+    boundary_tube_estimate,
+    clique_purity,
+    corollary2_table,
+    voronoi_boundary_length,
+)
+from ._derivations import Derivation, contrastive_margin_derivation, multi_similarity_derivation
 from ._homophily import (
     adjusted_homophily,
     class_insensitive_homophily,
@@ -14,6 +56,20 @@ from ._homophily import (
     node_homophily,
 )
 from ._local_consistency import LocalConsistencyResult, local_consistency
+from ._permissibility import (
+    ContrastiveMarginSpec,
+    MultiSimilarityPerAnchor,
+    MultiSimilaritySpec,
+    PermissibilityReport,
+    Threshold,
+    contrastive_margin_loss,
+    contrastive_margin_threshold,
+    contrastive_zero_margin_lower_bound,
+    is_permissible,
+    multi_similarity_loss,
+    multi_similarity_threshold,
+)
+from ._sphericity import SphericityEstimate, estimate_sphericity
 from ._theorem1 import (
     RadiusMajorityVote,
     RadiusVoteScore,
@@ -24,18 +80,55 @@ from ._theorem1 import (
 )
 
 __all__ = [
+    "Bound",
+    "CliquePurity",
+    "ContrastiveMarginSpec",
+    "Derivation",
+    "IdentityCheck",
     "LocalConsistencyResult",
+    "MultiSimilarityPerAnchor",
+    "MultiSimilaritySpec",
+    "PermissibilityReport",
     "RadiusMajorityVote",
     "RadiusVoteScore",
     "RecoveryReport",
+    "Separability",
+    "SpectralEmbedding",
+    "SphericityEstimate",
     "Theorem1Check",
-    "check_theorem1",
-    "recovery_margin",
+    "Threshold",
+    "TubeEstimate",
     "adjusted_homophily",
+    "boundary_tube_estimate",
+    "check_theorem1",
+    "cheeger_easy_side",
     "class_insensitive_homophily",
+    "clique_purity",
+    "contrastive_margin_derivation",
+    "contrastive_margin_loss",
+    "contrastive_margin_threshold",
+    "contrastive_zero_margin_lower_bound",
+    "corollary2_table",
     "dirichlet_energy",
     "edge_homophily",
+    "estimate_sphericity",
+    "haochen_identity",
+    "is_permissible",
     "label_informativeness",
+    "linear_separability",
     "local_consistency",
+    "mean_classifier_bound",
+    "multi_similarity_derivation",
+    "multi_similarity_loss",
+    "multi_similarity_threshold",
+    "ncm_cantelli_bound",
     "node_homophily",
+    "normalized_laplacian_spectrum",
+    "recovery_margin",
+    "sparsest_k_partition",
+    "spectral_contrastive_loss",
+    "spectral_embedding",
+    "spectral_probe_bound",
+    "spectral_probe_error",
+    "voronoi_boundary_length",
 ]

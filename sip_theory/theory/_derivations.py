@@ -1,0 +1,133 @@
+"""Symbolic derivations (sympy) of the permissibility thresholds.
+
+Each derivation returns a :class:`Derivation`: the ordered steps (a sentence
+and a sympy object each) and the results the numeric code evaluates. The book
+renders the steps; the tests compare the results with random numeric instances.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+
+import sympy as sp
+
+__all__ = ["Derivation", "contrastive_margin_derivation", "multi_similarity_derivation"]
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """A symbolic derivation: ``steps`` (text, sympy object) and named ``results``."""
+
+    name: str
+    symbols: dict
+    steps: tuple
+    results: dict
+
+    def latex(self) -> str:
+        """The steps as one LaTeX/Markdown string (for notebooks)."""
+        lines = [f"**{self.name}**", ""]
+        for text, expr in self.steps:
+            lines.append(f"- {text}: $${sp.latex(expr)}$$")
+        return "\n".join(lines)
+
+    def _repr_markdown_(self) -> str:  # pragma: no cover - notebook display
+        return self.latex()
+
+
+@cache
+def contrastive_margin_derivation() -> Derivation:
+    """Loss level and radius for the contrastive margin loss (Hadsell, Chopra, LeCun 2006).
+
+    L = (1/M) [ sum_pos (d - mu_p)_+ + sum_neg (mu_n - d)_+ ] over all M pairs.
+    If L < ell then every single term is < M ell, which bounds every linked
+    distance above and every unlinked one below; the two bounds separate iff
+    ell <= (mu_n - mu_p) / (2 M), and the radius between them is (mu_p + mu_n)/2.
+
+    Examples
+    --------
+    >>> d = contrastive_margin_derivation()
+    >>> d.results["loss_level"]
+    (-mu_+ + mu_-)/(2*M)
+    >>> d.results["radius"]
+    mu_+/2 + mu_-/2
+    """
+    mu_p = sp.Symbol("mu_+", nonnegative=True)
+    mu_n = sp.Symbol("mu_-", positive=True)
+    M = sp.Symbol("M", positive=True, integer=True)
+    ell = sp.Symbol("ell", positive=True)
+    d = sp.Symbol("d", nonnegative=True)
+    pos_term = sp.Max(d - mu_p, 0)
+    neg_term = sp.Max(mu_n - d, 0)
+    # a non-negative term of a mean below ell is below M*ell
+    pos_bound = sp.solve(sp.Lt(d - mu_p, M * ell), d)
+    neg_bound = sp.solve(sp.Lt(mu_n - d, M * ell), d)
+    upper_linked = mu_p + M * ell
+    lower_unlinked = mu_n - M * ell
+    ell_star = sp.solve(sp.Eq(upper_linked, lower_unlinked), ell)[0]
+    radius = sp.simplify(upper_linked.subs(ell, ell_star))
+    steps = (
+        ("positive-pair term", pos_term),
+        ("negative-pair term", neg_term),
+        ("L < ell and every term >= 0 give, for a linked pair", pos_bound),
+        ("and for an unlinked pair", neg_bound),
+        ("the intervals separate when mu_+ + M ell <= mu_- - M ell, i.e. ell* =",
+         sp.Eq(sp.Symbol("ell^*"), ell_star)),
+        ("recovering radius (linked d < r < unlinked d)", sp.Eq(sp.Symbol("r"), radius)),
+    )
+    return Derivation(
+        "Contrastive margin loss",
+        {"mu_pos": mu_p, "mu_neg": mu_n, "M": M, "ell": ell, "d": d},
+        steps,
+        {"loss_level": ell_star, "radius": radius},
+    )
+
+
+@cache
+def multi_similarity_derivation() -> Derivation:
+    """Per-anchor thresholds for the multi-similarity loss (Wang et al., CVPR 2019).
+
+    Anchor terms: (1/alpha) log(1 + sum_pos exp(-alpha (s - t))) and
+    (1/beta) log(1 + sum_neg exp(beta (s - t))). A positive term below
+    log(2)/alpha forces the sum below 1, hence each summand below 1, hence
+    s > t for every positive; symmetrically s < t for every negative. The
+    cosine-distance radius is r = 1 - t.
+
+    Examples
+    --------
+    >>> d = multi_similarity_derivation()
+    >>> d.results["positive_level"], d.results["radius"]
+    (log(2)/alpha, 1 - t)
+    """
+    alpha = sp.Symbol("alpha", positive=True)
+    beta = sp.Symbol("beta", positive=True)
+    t = sp.Symbol("t", real=True)
+    s = sp.Symbol("s", real=True)
+    X = sp.Symbol("X", nonnegative=True)  # the sum of exponentials
+    level_pos = sp.log(2) / alpha
+    level_neg = sp.log(2) / beta
+    # (1/alpha) log(1 + X) < log(2)/alpha: multiply by alpha > 0, then exponentiate
+    scaled = sp.Lt(sp.expand(alpha * sp.log(1 + X) / alpha), sp.expand(alpha * level_pos))
+    sum_condition = sp.solve(sp.Lt(sp.exp(scaled.lhs), sp.exp(scaled.rhs)), X)
+    # a summand exp(u) is below 1 iff its exponent u is negative
+    pos_condition = sp.solve(sp.Lt(-alpha * (s - t), 0), s)
+    neg_condition = sp.solve(sp.Lt(beta * (s - t), 0), s)
+    radius = 1 - t
+    N = sp.Symbol("N", positive=True, integer=True)
+    mean_level = sp.log(2) / (N * sp.Max(alpha, beta))
+    steps = (
+        ("positive term below log(2)/alpha", sp.Lt(sp.log(1 + X) / alpha, level_pos)),
+        ("multiply by alpha > 0", scaled),
+        ("exponentiate: the sum of exponentials X satisfies", sum_condition),
+        ("each summand then below 1, i.e. for every positive similarity", pos_condition),
+        ("negative term below log(2)/beta gives for every negative", neg_condition),
+        ("cosine-distance radius", sp.Eq(sp.Symbol("r"), radius)),
+        ("sufficient mean-loss level over N anchors", sp.Eq(sp.Symbol("ell^*"), mean_level)),
+    )
+    return Derivation(
+        "Multi-similarity loss",
+        {"alpha": alpha, "beta": beta, "t": t, "s": s, "X": X, "N": N},
+        steps,
+        {"positive_level": level_pos, "negative_level": level_neg, "radius": radius,
+         "mean_level": mean_level},
+    )

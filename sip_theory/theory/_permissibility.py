@@ -1,0 +1,522 @@
+"""Permissibility (the paper's condition P1) of structure-inducing losses, made checkable.
+
+A loss is permissible for a graph G if (i) every embedding with loss below a
+level ell* has a radius graph equal to G and (ii) such embeddings exist. Part (i)
+is a lemma per loss (thresholds derived symbolically in
+:mod:`sip_theory.theory._derivations`); part (ii) depends on the graph and is
+decided here where a proof or a witness embedding is available.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cache
+
+import numpy as np
+import sympy as sp
+
+from .._validation import check_embeddings
+from ._common import to_graph
+from ._derivations import contrastive_margin_derivation, multi_similarity_derivation
+from ._distances import DistanceBlocks
+
+__all__ = [
+    "ContrastiveMarginSpec",
+    "MultiSimilarityPerAnchor",
+    "MultiSimilaritySpec",
+    "PermissibilityReport",
+    "Threshold",
+    "contrastive_margin_loss",
+    "contrastive_margin_threshold",
+    "contrastive_zero_margin_lower_bound",
+    "is_permissible",
+    "multi_similarity_loss",
+    "multi_similarity_threshold",
+]
+
+_HADSELL = "Hadsell, Chopra, LeCun, CVPR 2006 (contrastive margin loss); lemma: this library"
+_WANG = "Wang, Han, Huang, Dong, Scott, CVPR 2019 (multi-similarity loss); lemma: this library"
+
+
+# ---------------------------------------------------------------------------- specs
+@dataclass(frozen=True)
+class ContrastiveMarginSpec:
+    """Contrastive margin loss over all pairs, unsquared Euclidean distance.
+
+    L = (1/M) [ sum_{linked} (d - pos_margin)_+ + sum_{unlinked} (neg_margin - d)_+ ],
+    M = n(n-1)/2 unordered pairs; requires 0 <= pos_margin < neg_margin.
+    """
+
+    pos_margin: float
+    neg_margin: float
+
+    def __post_init__(self):
+        p, q = float(self.pos_margin), float(self.neg_margin)
+        if not (math.isfinite(p) and math.isfinite(q) and 0 <= p < q):
+            raise ValueError(
+                f"need 0 <= pos_margin < neg_margin (finite), got pos_margin={p}, neg_margin={q}"
+            )
+
+    name = "contrastive_margin"
+
+
+@dataclass(frozen=True)
+class MultiSimilaritySpec:
+    """Multi-similarity loss, all pairs, no mining, cosine similarity.
+
+    Per anchor i: (1/alpha) log(1 + sum_{pos} e^{-alpha (s_ik - t)})
+    + (1/beta) log(1 + sum_{neg} e^{beta (s_ik - t)}); the loss is the mean over anchors.
+    """
+
+    alpha: float
+    beta: float
+    threshold: float
+
+    def __post_init__(self):
+        a, b, t = float(self.alpha), float(self.beta), float(self.threshold)
+        if not (a > 0 and b > 0 and math.isfinite(a) and math.isfinite(b)):
+            raise ValueError(f"alpha and beta must be positive and finite, got {a}, {b}")
+        if not -1.0 <= t <= 1.0:
+            raise ValueError(f"threshold must be a cosine similarity in [-1, 1], got {t}")
+
+    name = "multi_similarity"
+
+
+def _spec_from(loss_spec):
+    if isinstance(loss_spec, (ContrastiveMarginSpec, MultiSimilaritySpec)):
+        return loss_spec
+    if isinstance(loss_spec, dict):
+        kind = loss_spec.get("loss")
+        params = {k: v for k, v in loss_spec.items() if k != "loss"}
+        if kind in ("contrastive", "contrastive_margin"):
+            return ContrastiveMarginSpec(**params)
+        if kind in ("multi_similarity", "ms"):
+            return MultiSimilaritySpec(**params)
+        raise ValueError(
+            f"loss_spec['loss'] must be 'contrastive_margin' or 'multi_similarity', got {kind!r}"
+        )
+    raise TypeError(
+        "loss_spec must be a ContrastiveMarginSpec, MultiSimilaritySpec or a dict with key "
+        f"'loss'; got {type(loss_spec).__name__}"
+    )
+
+
+# ------------------------------------------------------------------------ thresholds
+@dataclass(frozen=True)
+class Threshold:
+    """A loss level below which the radius graph recovers G, and that radius.
+
+    Attributes
+    ----------
+    loss_level : float
+        ell*: loss strictly below it implies exact recovery.
+    radius : float
+        The recovering radius (Euclidean distance, or cosine distance).
+    metric : str
+    per_anchor : dict
+        For per-anchor losses, the per-term levels.
+    reference : str
+    """
+
+    loss_level: float
+    radius: float
+    metric: str
+    per_anchor: dict = field(default_factory=dict)
+    reference: str = ""
+
+    def to_dict(self) -> dict:
+        """Plain-Python dictionary of the fields."""
+        return {"loss_level": self.loss_level, "radius": self.radius, "metric": self.metric,
+                "per_anchor": dict(self.per_anchor), "reference": self.reference}
+
+
+@cache
+def _contrastive_numeric():
+    d = contrastive_margin_derivation()
+    s = d.symbols
+    args = (s["mu_pos"], s["mu_neg"], s["M"])
+    return (sp.lambdify(args, d.results["loss_level"]), sp.lambdify(args, d.results["radius"]))
+
+
+@cache
+def _ms_numeric():
+    d = multi_similarity_derivation()
+    s = d.symbols
+    args = (s["alpha"], s["beta"], s["t"], s["N"])
+    return {k: sp.lambdify(args, v, modules="math") for k, v in d.results.items()}
+
+
+def contrastive_margin_threshold(pos_margin: float, neg_margin: float, n_pairs: int) -> Threshold:
+    """ell* = (mu_- - mu_+) / (2M) and r = (mu_+ + mu_-)/2 for the contrastive margin loss.
+
+    Parameters
+    ----------
+    pos_margin, neg_margin : float
+        0 <= mu_+ < mu_-.
+    n_pairs : int
+        M, the number of pairs the loss averages over (all n(n-1)/2 pairs).
+
+    Returns
+    -------
+    Threshold
+
+    Notes
+    -----
+    If L < ell* every term of the sum is below M ell* = (mu_- - mu_+)/2, so every
+    linked pair has d < (mu_+ + mu_-)/2 and every unlinked pair d > (mu_+ + mu_-)/2.
+    The expressions are evaluated from the sympy derivation
+    (:func:`contrastive_margin_derivation`).
+
+    Examples
+    --------
+    >>> th = contrastive_margin_threshold(0.0, 10.0, 45)
+    >>> round(th.loss_level, 6), th.radius
+    (0.111111, 5.0)
+    """
+    ContrastiveMarginSpec(pos_margin, neg_margin)
+    if int(n_pairs) < 1:
+        raise ValueError(f"n_pairs must be >= 1, got {n_pairs}")
+    level, radius = _contrastive_numeric()
+    return Threshold(float(level(pos_margin, neg_margin, int(n_pairs))),
+                     float(radius(pos_margin, neg_margin, int(n_pairs))), "euclidean",
+                     {}, _HADSELL)
+
+
+def multi_similarity_threshold(alpha: float, beta: float, threshold: float,
+                               n_anchors: int) -> Threshold:
+    """Per-anchor levels log(2)/alpha, log(2)/beta, the sufficient mean level and r = 1 - t.
+
+    Parameters
+    ----------
+    alpha, beta : float
+        Positive and negative scales of the multi-similarity loss.
+    threshold : float
+        Similarity threshold t (the loss's ``base``/lambda).
+    n_anchors : int
+        N, the number of anchors in the mean.
+
+    Returns
+    -------
+    Threshold
+        ``loss_level`` is the sufficient mean level log(2)/(N max(alpha, beta));
+        ``per_anchor`` holds ``{"positive": log 2/alpha, "negative": log 2/beta}``;
+        the radius is a cosine distance.
+
+    Notes
+    -----
+    If an anchor's positive term is below log(2)/alpha, all its positive
+    similarities exceed t; if its negative term is below log(2)/beta, all its
+    negative similarities are below t. A mean below the sufficient level bounds
+    every anchor's whole loss by N times the mean. All pairs present, no mining.
+
+    Examples
+    --------
+    >>> th = multi_similarity_threshold(2.0, 50.0, 0.5, 10)
+    >>> th.radius, round(th.per_anchor["positive"], 6)
+    (0.5, 0.346574)
+    """
+    MultiSimilaritySpec(alpha, beta, threshold)
+    if int(n_anchors) < 1:
+        raise ValueError(f"n_anchors must be >= 1, got {n_anchors}")
+    f = _ms_numeric()
+    args = (float(alpha), float(beta), float(threshold), int(n_anchors))
+    return Threshold(float(f["mean_level"](*args)), float(f["radius"](*args)), "cosine",
+                     {"positive": float(f["positive_level"](*args)),
+                      "negative": float(f["negative_level"](*args))}, _WANG)
+
+
+# -------------------------------------------------------------------- numeric losses
+def _pairs(embeddings, graph, metric):
+    x = check_embeddings(embeddings)
+    g = to_graph(graph, x.shape[0], sized_by="embeddings")
+    if g.n_nodes != x.shape[0]:
+        raise ValueError(f"embeddings has {x.shape[0]} rows but the graph has {g.n_nodes} nodes")
+    blocks = DistanceBlocks(x, metric=metric, chunk_size=x.shape[0])
+    d = blocks.block(slice(0, x.shape[0]))
+    adj = g.to_dense() > 0
+    return d, adj
+
+
+def contrastive_margin_loss(embeddings, graph, *, pos_margin: float, neg_margin: float) -> float:
+    """The contrastive margin loss over all unordered pairs (numpy, exact; small n).
+
+    Examples
+    --------
+    >>> float(contrastive_margin_loss([[0.0], [1.0], [4.0]], [(0, 1)], pos_margin=0.5,
+    ...                               neg_margin=2.0))
+    0.16666666666666666
+    """
+    ContrastiveMarginSpec(pos_margin, neg_margin)
+    d, adj = _pairs(embeddings, graph, "euclidean")
+    iu, ju = np.triu_indices(d.shape[0], 1)
+    dd, linked = d[iu, ju], adj[iu, ju]
+    terms = np.where(linked, np.maximum(dd - pos_margin, 0), np.maximum(neg_margin - dd, 0))
+    return float(terms.mean()) if terms.size else 0.0
+
+
+@dataclass(frozen=True, eq=False)
+class MultiSimilarityPerAnchor:
+    """Per-anchor positive and negative terms of the multi-similarity loss."""
+
+    positive: np.ndarray
+    negative: np.ndarray
+
+    @property
+    def total(self) -> np.ndarray:
+        return self.positive + self.negative
+
+    @property
+    def mean(self) -> float:
+        return float(self.total.mean())
+
+
+def multi_similarity_loss(embeddings, graph, *, alpha: float, beta: float,
+                          threshold: float) -> MultiSimilarityPerAnchor:
+    """Multi-similarity loss terms per anchor (all pairs, no mining; numpy, small n).
+
+    An anchor without positives (negatives) has positive (negative) term 0.
+
+    Examples
+    --------
+    >>> t = multi_similarity_loss([[1.0, 0.0], [1.0, 0.1], [0.0, 1.0]], [(0, 1)],
+    ...                           alpha=2.0, beta=40.0, threshold=0.5)
+    >>> bool(t.positive[0] < 0.5 * 0.6931)
+    True
+    """
+    MultiSimilaritySpec(alpha, beta, threshold)
+    d, adj = _pairs(embeddings, graph, "cosine")
+    s = 1.0 - d
+    n = s.shape[0]
+    off = ~np.eye(n, dtype=bool)
+    pos_mask, neg_mask = adj & off, ~adj & off
+    pos_sum = np.where(pos_mask, np.exp(-alpha * (s - threshold)), 0.0).sum(axis=1)
+    neg_sum = np.where(neg_mask, np.exp(beta * (s - threshold)), 0.0).sum(axis=1)
+    return MultiSimilarityPerAnchor(np.log1p(pos_sum) / alpha, np.log1p(neg_sum) / beta)
+
+
+def contrastive_zero_margin_lower_bound(graph, *, neg_margin: float) -> float:
+    """Lower bound on the all-pairs contrastive loss with pos_margin = 0, valid for every embedding.
+
+    Each set of node-disjoint induced paths a - b - c (a, c unlinked) forces
+    d_ab + d_bc + (mu_- - d_ac)_+ >= mu_- by the triangle inequality, so
+    L >= P mu_- / M with P the number of disjoint induced paths found greedily,
+    M = n(n-1)/2. P = 0 iff the graph is a cluster graph. Since ell* = mu_-/(2M)
+    for mu_+ = 0, any graph with P >= 1 has L >= 2 ell* > ell* for *every*
+    embedding.
+
+    Examples
+    --------
+    >>> contrastive_zero_margin_lower_bound([(0, 1), (1, 2)], neg_margin=3.0)
+    1.0
+    """
+    g = to_graph(graph)
+    n = g.n_nodes
+    used = np.zeros(n, dtype=bool)
+    count = 0
+    for b in range(n):
+        if used[b]:
+            continue
+        nb = [v for v in g.neighbors(b).tolist() if not used[v]]
+        found = False
+        for i, a in enumerate(nb):
+            for c in nb[i + 1:]:
+                if not g.has_edge(a, c):
+                    used[[a, b, c]] = True
+                    count += 1
+                    found = True
+                    break
+            if found:
+                break
+    m_pairs = n * (n - 1) // 2
+    return count * float(neg_margin) / m_pairs if m_pairs else 0.0
+
+
+# ------------------------------------------------------------------------ the report
+@dataclass(frozen=True)
+class PermissibilityReport:
+    """Whether a loss is permissible (P1) for a graph, and why.
+
+    Attributes
+    ----------
+    loss : str
+    params : dict
+    threshold : Threshold
+        ell* and the recovering radius (part (i), a lemma: always holds for these losses).
+    recovery_below_level : bool
+        Part (i) of P1.
+    optimum_exists : bool or None
+        Part (ii): embeddings with loss below ell* exist (True, with a witness or a
+        proof), cannot exist (False, with a proof), or undecided (None).
+    permissible : bool or None
+        ``recovery_below_level and optimum_exists`` (None when undecided).
+    reason : str
+    witness_loss : float or None
+        Loss of the witness embedding used, if any.
+    reference : str
+    """
+
+    loss: str
+    params: dict
+    threshold: Threshold
+    recovery_below_level: bool
+    optimum_exists: bool | None
+    permissible: bool | None
+    reason: str
+    witness_loss: float | None
+    reference: str
+
+    def to_dict(self) -> dict:
+        """Plain-Python nested dictionary."""
+        return {"loss": self.loss, "params": dict(self.params),
+                "threshold": self.threshold.to_dict(),
+                "recovery_below_level": self.recovery_below_level,
+                "optimum_exists": self.optimum_exists, "permissible": self.permissible,
+                "reason": self.reason, "witness_loss": self.witness_loss,
+                "reference": self.reference}
+
+
+def _gram_witness(g) -> np.ndarray:
+    """Unit vectors with Gram matrix I + eps A (any graph; dimension n)."""
+    adj = (g.to_dense() > 0).astype(np.float64)
+    lam_min = float(np.linalg.eigvalsh(adj)[0]) if g.n_nodes else 0.0
+    eps = 0.5 / max(1.0, -lam_min)
+    vals, vecs = np.linalg.eigh(np.eye(g.n_nodes) + eps * adj)
+    return vecs * np.sqrt(np.clip(vals, 0.0, None))
+
+
+def _cluster_witness(g, spacing: float) -> np.ndarray:
+    _, comp = g.connected_components()
+    return (spacing * comp.astype(np.float64))[:, None]
+
+
+def _simplex_witness(g) -> np.ndarray:
+    _, comp = g.connected_components()
+    k = int(comp.max()) + 1 if g.n_nodes else 1
+    return np.eye(k)[comp]
+
+
+def is_permissible(loss_spec, graph, *, embeddings=None, dim: int | None = None
+                   ) -> PermissibilityReport:
+    """Decide, where possible, whether a structure-inducing loss is permissible for a graph.
+
+    Parameters
+    ----------
+    loss_spec : ContrastiveMarginSpec, MultiSimilaritySpec or dict
+        A dict needs ``"loss": "contrastive_margin" | "multi_similarity"`` plus the
+        spec's fields.
+    graph : SampleGraph, scipy sparse adjacency, networkx graph or (m, 2) edge array
+    embeddings : array-like (n, d), optional
+        A candidate witness: if its loss (or, for the contrastive loss, that of a
+        rescaled copy) is below ell*, part (ii) holds.
+    dim : int, optional
+        Embedding dimension available. Built-in witnesses: clusters on a line
+        (dimension 1) or on simplex vertices (dimension = number of cliques) and
+        the Gram construction (dimension n); those that need more than ``dim``
+        are not used.
+
+    Returns
+    -------
+    PermissibilityReport
+
+    Notes
+    -----
+    Contrastive margin loss, pos_margin = 0: zero loss collapses linked points
+    and the triangle inequality makes "linked" an equivalence relation, so only
+    cluster graphs reach it; quantitatively every embedding of a non-cluster
+    graph has L >= mu_-/M = 2 ell* (:func:`contrastive_zero_margin_lower_bound`),
+    so part (ii) fails. With pos_margin > 0 every graph is permissible if the
+    ratio mu_-/mu_+ is small enough for the Gram witness (linked distance
+    sqrt(2 - 2 eps), unlinked sqrt 2, rescaled). Multi-similarity: the witness
+    must satisfy every anchor's two per-term levels exactly.
+
+    Examples
+    --------
+    >>> from sip_theory.graphs import cliques_from_labels
+    >>> spec = ContrastiveMarginSpec(0.0, 10.0)
+    >>> is_permissible(spec, cliques_from_labels([0, 0, 1, 1])).permissible
+    True
+    >>> is_permissible(spec, [(0, 1), (1, 2)]).permissible
+    False
+    """
+    spec = _spec_from(loss_spec)
+    g = to_graph(graph, None if embeddings is None else np.asarray(embeddings).shape[0],
+                 sized_by="embeddings")
+    n = g.n_nodes
+    if n < 2:
+        raise ValueError("graph must have at least 2 nodes")
+    cluster = g.is_cluster_graph()
+    n_comp = g.connected_components()[0]
+    witnesses = []  # (name, points, needed dim)
+    if embeddings is not None:
+        x = check_embeddings(embeddings)
+        witnesses.append(("the given embeddings", x, x.shape[1]))
+
+    if isinstance(spec, ContrastiveMarginSpec):
+        mp, mn = float(spec.pos_margin), float(spec.neg_margin)
+        m_pairs = n * (n - 1) // 2
+        th = contrastive_margin_threshold(mp, mn, m_pairs)
+        params = {"pos_margin": mp, "neg_margin": mn, "n_pairs": m_pairs}
+        if cluster:
+            witnesses.append(("cliques at points mu_- apart on a line",
+                              _cluster_witness(g, mn), 1))
+        elif mp == 0.0:
+            bound = contrastive_zero_margin_lower_bound(g, neg_margin=mn)
+            return PermissibilityReport(
+                spec.name, params, th, True, False, False,
+                "pos_margin = 0 and the graph is not a cluster graph: every embedding has loss "
+                f">= {bound:.6g} >= 2 ell* (induced paths a-b-c + triangle inequality)",
+                None, _HADSELL)
+        else:
+            witnesses.append(("Gram construction I + eps A (dimension n)", _gram_witness(g), n))
+        best = None
+        for name, pts, need in witnesses:
+            if dim is not None and need > dim and name != "the given embeddings":
+                continue
+            cands = [pts]
+            dist = DistanceBlocks(pts, chunk_size=n).block(slice(0, n))
+            adj = g.to_dense() > 0
+            off = ~np.eye(n, dtype=bool)
+            linked = dist[adj & off]
+            unlinked = dist[~adj & off]
+            if linked.size and linked.max() > 0:
+                cands.append(pts * (mp / linked.max()))
+            if unlinked.size and unlinked.min() > 0:
+                cands.append(pts * (mn / unlinked.min()))
+            for c in cands:
+                loss = contrastive_margin_loss(c, g, pos_margin=mp, neg_margin=mn)
+                if best is None or loss < best[1]:
+                    best = (name, loss)
+        if best is not None and best[1] < th.loss_level:
+            return PermissibilityReport(
+                spec.name, params, th, True, True, True,
+                f"witness ({best[0]}, possibly rescaled) has loss {best[1]:.6g} < ell*",
+                best[1], _HADSELL)
+        return PermissibilityReport(
+            spec.name, params, th, True, None, None,
+            "no witness below ell* found; existence undecided (try estimate_sphericity or a "
+            "trained embedding)", None if best is None else best[1], _HADSELL)
+
+    a, b, t = float(spec.alpha), float(spec.beta), float(spec.threshold)
+    th = multi_similarity_threshold(a, b, t, n)
+    params = {"alpha": a, "beta": b, "threshold": t, "n_anchors": n}
+    if cluster:
+        witnesses.append(("cliques at orthonormal vectors", _simplex_witness(g), n_comp))
+    witnesses.append(("Gram construction I + eps A (dimension n)", _gram_witness(g), n))
+    best = None
+    for name, pts, need in witnesses:
+        if dim is not None and need > dim and name != "the given embeddings":
+            continue
+        terms = multi_similarity_loss(pts, g, alpha=a, beta=b, threshold=t)
+        ok = bool(np.all(terms.positive < th.per_anchor["positive"])
+                  and np.all(terms.negative < th.per_anchor["negative"]))
+        if ok:
+            return PermissibilityReport(
+                spec.name, params, th, True, True, True,
+                f"witness ({name}) satisfies every anchor's two per-term levels",
+                terms.mean, _WANG)
+        if best is None or terms.mean < best:
+            best = terms.mean
+    return PermissibilityReport(
+        spec.name, params, th, True, None, None,
+        "no witness satisfies all per-anchor levels; existence undecided", best, _WANG)
