@@ -1,0 +1,107 @@
+"""Geometry of an embedding: exact, chunked metrics against a graph and labels.
+
+One neighbour engine (:func:`compute_neighbors`, :func:`knn`,
+:func:`radius_neighbors`, :func:`iter_distance_blocks`) computes exact
+distances block by block in torch, on CPU or GPU, optionally sharded with
+torch.distributed; every metric accepts its precomputed :class:`Neighbors`.
+
+Metrics: link retrieval (:func:`link_retrieval` and its scalar parts), graph
+recovery (:func:`graph_recovery` ...), fine-tuning probes (:func:`knn_probe`,
+:func:`linear_probe`), local consistency on the embedding's kNN graph
+(:func:`knn_local_consistency`), spread and collapse (:func:`alignment`,
+:func:`uniformity`, :func:`rankme`, :func:`nc1`, :func:`cdnv`),
+neighbourhood preservation (:func:`trustworthiness`, :func:`continuity`), and
+the one-pass :func:`geometry_report`.
+"""
+
+from ._consistency import LCComparison, knn_graph_from_neighbors, knn_local_consistency
+from ._engine import METRICS, chunk_size_for
+from ._linear import LinearProbeResult, fit_logistic_regression, linear_probe
+from ._neighbors import EdgeStats, Neighbors, PairStats, compute_neighbors
+from ._plot import plot_geometry_report
+from ._probes import (
+    KNNProbeResult,
+    knn_accuracy,
+    knn_macro_auroc,
+    knn_probe,
+    macro_ovr_auroc,
+    vote_proportions,
+)
+from ._queries import iter_distance_blocks, knn, radius_neighbors
+from ._recovery import (
+    GraphRecoveryResult,
+    best_f1_radius,
+    edge_auroc,
+    graph_recovery,
+    knn_graph_precision_recall,
+    recovery_margin,
+)
+from ._report import GeometryReport, geometry_report
+from ._retrieval import (
+    LinkRetrievalResult,
+    link_average_precision,
+    link_lrap,
+    link_mrr,
+    link_ndcg,
+    link_precision_at_k,
+    link_recall_at_k,
+    link_retrieval,
+)
+from ._spread import RANKME_VARIANTS, alignment, cdnv, nc1, rankme, uniformity
+from ._trust import (
+    NeighborhoodPreservation,
+    continuity,
+    neighborhood_preservation,
+    trustworthiness,
+)
+
+__all__ = [
+    "METRICS",
+    "RANKME_VARIANTS",
+    "EdgeStats",
+    "GeometryReport",
+    "GraphRecoveryResult",
+    "KNNProbeResult",
+    "LCComparison",
+    "LinearProbeResult",
+    "LinkRetrievalResult",
+    "NeighborhoodPreservation",
+    "Neighbors",
+    "PairStats",
+    "alignment",
+    "best_f1_radius",
+    "cdnv",
+    "chunk_size_for",
+    "compute_neighbors",
+    "continuity",
+    "edge_auroc",
+    "fit_logistic_regression",
+    "geometry_report",
+    "graph_recovery",
+    "iter_distance_blocks",
+    "knn",
+    "knn_accuracy",
+    "knn_graph_from_neighbors",
+    "knn_graph_precision_recall",
+    "knn_local_consistency",
+    "knn_macro_auroc",
+    "knn_probe",
+    "linear_probe",
+    "link_average_precision",
+    "link_lrap",
+    "link_mrr",
+    "link_ndcg",
+    "link_precision_at_k",
+    "link_recall_at_k",
+    "link_retrieval",
+    "macro_ovr_auroc",
+    "nc1",
+    "neighborhood_preservation",
+    "plot_geometry_report",
+    "radius_neighbors",
+    "rankme",
+    "recovery_margin",
+    "trustworthiness",
+    "uniformity",
+    "vote_proportions",
+]

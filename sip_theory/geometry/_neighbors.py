@@ -1,0 +1,347 @@
+"""The :class:`Neighbors` object: one exact sweep whose summaries every metric accepts."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from .._validation import check_one_of, check_positive_int
+from ._arrays import DEFAULT_MEMORY_BUDGET, as_tensor2d, fingerprint
+from ._distributed import resolve_comm
+from ._engine import (
+    _KNN,
+    BACKENDS,
+    _check_metric,
+    _chunk,
+    _Consumer,
+    _EdgeRanks,
+    _faiss_available,
+    _PairCounts,
+    _Space,
+    _sweep,
+    _Uniformity,
+)
+
+__all__ = ["EdgeStats", "Neighbors", "PairStats", "compute_neighbors"]
+
+
+@dataclass(frozen=True, eq=False)
+class EdgeStats:
+    """Per graph-neighbour statistics from one sweep (graph in CSR order, both directions).
+
+    Attributes
+    ----------
+    indptr, indices : ndarray
+        The graph's CSR structure (row i's neighbours are ``indices[indptr[i]:indptr[i+1]]``).
+    distance : ndarray, shape (2m,)
+        Distance of each (row, neighbour) entry, computed from the coordinates.
+    rank_lt, rank_le : ndarray of int64, shape (2m,)
+        Number of *other* points strictly closer to / at most as close to the row
+        as this neighbour (the neighbour itself is counted in ``rank_le``).
+    min_nonedge : ndarray, shape (n,)
+        Smallest distance from each row to a point that is not its neighbour
+        (``inf`` when every other point is a neighbour).
+    """
+
+    indptr: np.ndarray = field(repr=False)
+    indices: np.ndarray = field(repr=False)
+    distance: np.ndarray = field(repr=False)
+    rank_lt: np.ndarray = field(repr=False)
+    rank_le: np.ndarray = field(repr=False)
+    min_nonedge: np.ndarray = field(repr=False)
+
+    @property
+    def degrees(self) -> np.ndarray:
+        return np.diff(self.indptr)
+
+
+@dataclass(frozen=True, eq=False)
+class PairStats:
+    """Counts over all n(n-1)/2 unordered pairs at each edge distance (from one sweep).
+
+    Attributes
+    ----------
+    thresholds : ndarray, shape (m,)
+        Distances of the m graph edges, sorted ascending.
+    n_le, n_lt : ndarray of int64, shape (m,)
+        Number of unordered pairs (edges included) at distance <= / < each threshold.
+    n_pairs : int
+        n(n-1)/2.
+    hist_edges : ndarray or None
+        Bin edges of the all-pairs histogram; ``hist_le[b]`` pairs are <= ``hist_edges[b]``.
+    hist_le : ndarray or None
+    """
+
+    thresholds: np.ndarray = field(repr=False)
+    n_le: np.ndarray = field(repr=False)
+    n_lt: np.ndarray = field(repr=False)
+    n_pairs: int
+    hist_edges: np.ndarray | None = field(default=None, repr=False)
+    hist_le: np.ndarray | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True, eq=False)
+class Neighbors:
+    """Precomputed neighbourhood summaries of an embedding; every geometry metric accepts one.
+
+    Build with :func:`compute_neighbors`. Holds the k nearest neighbours of
+    every point (self excluded, ordered by (distance, index)), and, when a graph
+    was given, the ranks of every graph neighbour within its row
+    (:class:`EdgeStats`) and counts over all pairs at each edge distance
+    (:class:`PairStats`); optionally uniformity values. All arrays are numpy.
+
+    Attributes
+    ----------
+    indices : ndarray of int64, shape (n, k)
+    distances : ndarray, shape (n, k)
+    metric : str
+    n_samples, n_features, k : int
+    fingerprint : str
+        Content hash of the embeddings the sweep ran on; metrics compare it with
+        the embeddings they are given.
+    graph_hash : str or None
+        :meth:`SampleGraph.content_hash` of the graph, if any.
+    edges : EdgeStats or None
+    pairs : PairStats or None
+    uniformity : dict
+        ``{(t, normalize): value}`` computed in the same sweep.
+    chunk_size, n_blocks, world_size : int
+        How the sweep ran.
+    """
+
+    indices: np.ndarray = field(repr=False)
+    distances: np.ndarray = field(repr=False)
+    metric: str
+    n_samples: int
+    n_features: int
+    k: int
+    fingerprint: str = field(repr=False)
+    graph_hash: str | None = field(default=None, repr=False)
+    edges: EdgeStats | None = field(default=None, repr=False)
+    pairs: PairStats | None = field(default=None, repr=False)
+    uniformity: dict = field(default_factory=dict)
+    chunk_size: int = 0
+    n_blocks: int = 0
+    world_size: int = 1
+
+    def check_embeddings(self, X: torch.Tensor, *, name: str = "embeddings") -> None:
+        """Raise ``ValueError`` unless ``X`` is the matrix these neighbours were computed on."""
+        if tuple(X.shape) != (self.n_samples, self.n_features):
+            raise ValueError(
+                f"neighbors were computed on an embedding of shape "
+                f"({self.n_samples}, {self.n_features}), but {name} has shape {tuple(X.shape)}"
+            )
+        if fingerprint(X) != self.fingerprint:
+            raise ValueError(f"neighbors were computed on a different {name} matrix")
+
+    def check_graph(self, graph, *, name: str = "graph") -> None:
+        """Raise ``ValueError`` unless edge statistics exist for this graph."""
+        if self.edges is None:
+            raise ValueError(
+                "neighbors were computed without a graph; pass graph= to compute_neighbors"
+            )
+        if graph is not None and graph.content_hash() != self.graph_hash:
+            raise ValueError(f"neighbors were computed for a different {name}")
+
+
+def _hist_edges(space: _Space, bins: int) -> torch.Tensor:
+    """Fixed bin edges covering every possible pair distance (bounds from the norms)."""
+    X = space.Q
+    if space.metric == "cosine":
+        lo, hi = 0.0, 2.0
+    elif space.metric == "dot":
+        r = float((X * X).sum(1).max())
+        lo, hi = -r, r
+    else:
+        c = X.mean(0, keepdim=True)
+        r = float(torch.linalg.vector_norm(X - c, dim=1).max())
+        hi = 2.0 * r * (1 + 1e-9) + 1e-300
+        lo = 0.0
+        if space.metric == "sqeuclidean":
+            hi = hi * hi
+    return torch.linspace(lo, hi, bins + 1, dtype=torch.float64).to(space.dtype)
+
+
+def compute_neighbors(
+    embeddings,
+    *,
+    k: int = 10,
+    graph=None,
+    metric: str = "euclidean",
+    pairs: bool | None = None,
+    uniformity_t: Sequence[float] = (),
+    uniformity_normalize: bool = True,
+    histogram_bins: int = 0,
+    device=None,
+    dtype=None,
+    chunk_size: int | None = None,
+    memory_budget=DEFAULT_MEMORY_BUDGET,
+    backend: str = "torch",
+    progress: bool = False,
+    distributed="auto",
+) -> Neighbors:
+    """One exact sweep over all pairs; returns the summaries every metric needs.
+
+    Parameters
+    ----------
+    embeddings : array-like or torch.Tensor of shape (n, d)
+    k : int, default 10
+        Neighbours kept per point (1 <= k < n).
+    graph : SampleGraph, scipy sparse, networkx graph or (m, 2) edge array, optional
+        A graph over the n samples; enables link retrieval and graph recovery.
+    metric : {"euclidean", "sqeuclidean", "cosine", "dot"}, default "euclidean"
+    pairs : bool, optional
+        Count all pairs at each edge distance (AUROC, AP, best-F1 radius).
+        Default: True when a graph is given.
+    uniformity_t : sequence of float
+        Also compute :func:`uniformity` at these t in the same sweep.
+    uniformity_normalize : bool, default True
+    histogram_bins : int, default 0
+        Also keep a histogram of all pair distances with this many bins.
+    device : str or torch.device, optional
+        Default: the input tensor's device, else CPU.
+    dtype : {"float32", "float64"}, optional
+        Compute dtype; default keeps float32/float64 input.
+    chunk_size : int, optional
+        Query rows per block; default from ``memory_budget``. Results do not depend on it.
+    memory_budget : int or str, default "512MiB"
+    backend : {"torch", "faiss", "auto"}, default "torch"
+        ``"faiss"`` (only when importable) computes the kNN lists and nothing else.
+    progress : bool, default False
+        Show a tqdm progress bar over blocks.
+    distributed : {"auto", True, False}, default "auto"
+        Shard query blocks over the ranks of an initialised torch.distributed group.
+
+    Returns
+    -------
+    Neighbors
+
+    Raises
+    ------
+    ValueError
+        NaN/inf rows, k out of range, a graph whose node count differs from n,
+        unknown metric/backend, CUDA requested but unavailable.
+
+    Notes
+    -----
+    Time O(n^2 d / p) for p ranks, memory O(chunk_size * n + n k + m). Counts
+    over pairs use the unordered pairs i < j, which equals counting the
+    flattened n x n matrix off its diagonal, because distances are symmetric.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [1.0], [3.0], [7.0]])
+    >>> nb = compute_neighbors(X, k=2, graph=[(0, 1), (2, 3)])
+    >>> nb.indices.tolist()
+    [[1, 2], [0, 2], [1, 0], [2, 1]]
+    >>> nb.edges.rank_le.tolist()  # ranks of 1 in row 0, 0 in row 1, 3 in row 2, 2 in row 3
+    [1, 1, 3, 1]
+    """
+    from ..graphs import as_sample_graph
+
+    metric = _check_metric(metric)
+    check_one_of(backend, BACKENDS, name="backend")
+    X = as_tensor2d(embeddings, name="embeddings", device=device, dtype=dtype)
+    n = int(X.shape[0])
+    if n < 2:
+        raise ValueError(f"embeddings must have at least 2 rows, got {n}")
+    k = check_positive_int(k, name="k")
+    if k > n - 1:
+        raise ValueError(f"k must be <= n_samples - 1 = {n - 1}, got {k}")
+    g = None if graph is None else as_sample_graph(graph, n_nodes=n, name="graph")
+    if pairs is None:
+        pairs = g is not None
+    if pairs and g is None:
+        raise ValueError("pairs=True needs a graph")
+    uniformity_t = tuple(float(t) for t in uniformity_t)
+    if any(not math.isfinite(t) or t <= 0 for t in uniformity_t):
+        raise ValueError(f"uniformity_t must hold positive finite numbers, got {uniformity_t}")
+    histogram_bins = check_positive_int(histogram_bins, name="histogram_bins", minimum=0)
+    comm = resolve_comm(distributed)
+
+    use_faiss = backend == "faiss" or (backend == "auto" and _faiss_available())
+    only_knn = g is None and not uniformity_t and not histogram_bins
+    if use_faiss and only_knn:
+        from ._faiss import faiss_knn
+
+        dist, ind = faiss_knn(X, k, metric=metric)
+        return Neighbors(
+            indices=ind, distances=dist, metric=metric, n_samples=n,
+            n_features=int(X.shape[1]), k=k, fingerprint=fingerprint(X),
+        )
+    if backend == "faiss":
+        raise ValueError(
+            "backend='faiss' computes kNN lists only; graph statistics, uniformity and "
+            "histograms need backend='torch'"
+        )
+
+    space = _Space(X, None, metric)
+    chunk = _chunk(chunk_size, memory_budget, n, X.element_size())
+    n_blocks = math.ceil(n / chunk)
+    knn_c = _KNN(n, k, X.dtype, X.device)
+    consumers: list[_Consumer] = []
+    edge_c = pair_c = uni_c = None
+    if uniformity_t:
+        uni_c = _Uniformity(space, uniformity_t, bool(uniformity_normalize), n_blocks)
+        consumers.append(uni_c)
+    if g is not None:
+        indptr = np.asarray(g.indptr, dtype=np.int64)
+        cols = torch.as_tensor(np.array(g.indices, dtype=np.int64), device=X.device)
+        rows = torch.as_tensor(np.repeat(np.arange(n), np.diff(indptr)), device=X.device)
+        space.edge_rows, space.edge_cols = indptr, cols
+        # canonical distances of the upper-triangle entries, mirrored to the lower ones
+        upper = rows < cols
+        d_up = space.pair_distances(rows[upper], cols[upper])
+        vals = torch.empty(cols.shape[0], dtype=X.dtype, device=X.device)
+        vals[upper] = d_up
+        key_up = rows[upper] * n + cols[upper]
+        key_low = cols[~upper] * n + rows[~upper]
+        order = torch.argsort(key_up)
+        vals[~upper] = d_up[order[torch.searchsorted(key_up[order], key_low)]]
+        space.edge_vals = vals
+        edge_c = _EdgeRanks(indptr, cols, X.dtype, X.device)
+        consumers.append(edge_c)
+        if pairs or histogram_bins:
+            thresholds = torch.sort(d_up).values
+            hist = _hist_edges(space, histogram_bins) if histogram_bins else None
+            pair_c = _PairCounts(thresholds, hist)
+            consumers.append(pair_c)
+    elif histogram_bins:
+        pair_c = _PairCounts(torch.zeros(0, dtype=X.dtype, device=X.device),
+                             _hist_edges(space, histogram_bins))
+        consumers.append(pair_c)
+    consumers.append(knn_c)
+    _sweep(space, consumers, chunk_size=chunk, comm=comm, progress=progress)
+
+    def np_(t):
+        return t.detach().cpu().numpy()
+
+    edges = pairs_stats = None
+    if edge_c is not None:
+        edges = EdgeStats(
+            indptr=indptr, indices=np_(cols), distance=np_(edge_c.distance),
+            rank_lt=np_(edge_c.rank_lt), rank_le=np_(edge_c.rank_le),
+            min_nonedge=np_(edge_c.min_nonedge),
+        )
+    if pair_c is not None:
+        pairs_stats = PairStats(
+            thresholds=np.asarray(pair_c.t if pair_c.on_cpu else np_(pair_c.t)),
+            n_le=np_(pair_c.le), n_lt=np_(pair_c.lt), n_pairs=n * (n - 1) // 2,
+            hist_edges=None if pair_c.h is None else np.asarray(
+                pair_c.h if pair_c.on_cpu else np_(pair_c.h)),
+            hist_le=None if pair_c.h is None else np_(pair_c.h_le),
+        )
+    uni = {}
+    if uni_c is not None:
+        uni = {(t, bool(uniformity_normalize)): v for t, v in uni_c.values(n).items()}
+    return Neighbors(
+        indices=np_(knn_c.indices), distances=np_(knn_c.distances), metric=metric,
+        n_samples=n, n_features=int(X.shape[1]), k=k, fingerprint=fingerprint(X),
+        graph_hash=None if g is None else g.content_hash(), edges=edges, pairs=pairs_stats,
+        uniformity=uni, chunk_size=chunk, n_blocks=n_blocks, world_size=comm.world,
+    )

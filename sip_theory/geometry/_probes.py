@@ -1,0 +1,253 @@
+"""Fine-tuning probes without training: the paper's leave-one-out k-NN vote.
+
+The paper's fine-tuning metric (experiments.md section 1): every node is
+classified by a distance-weighted vote of its 3 nearest *other* nodes
+(Euclidean), and scored by accuracy and by the macro one-vs-rest AUROC of the
+vote proportions. The vote follows scikit-learn's
+``KNeighborsClassifier(weights="distance")``: weights 1/d, except that when a
+neighbour is at distance 0 only the zero-distance neighbours vote (equally).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.stats import rankdata
+
+from .._validation import check_one_of, check_positive_int
+from ._arrays import like_input
+from ._common import ENGINE_DEFAULTS, finite_or_none, get_neighbors, label_codes, prepare
+
+__all__ = ["KNNProbeResult", "knn_accuracy", "knn_macro_auroc", "knn_probe", "macro_ovr_auroc"]
+
+WEIGHTS = ("distance", "uniform")
+
+
+def _engine(engine):
+    unknown = set(engine) - set(ENGINE_DEFAULTS)
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+    return engine
+
+
+def _binary_auroc(positive: np.ndarray, score: np.ndarray) -> float:
+    """AUROC by the Mann-Whitney statistic with mid-ranks (ties count one half)."""
+    n_pos = int(positive.sum())
+    n_neg = positive.shape[0] - n_pos
+    if n_pos == 0 or n_neg == 0:
+        return float("nan")
+    ranks = rankdata(score, method="average")
+    return float((ranks[positive].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+
+
+def macro_ovr_auroc(codes: np.ndarray, proba: np.ndarray) -> float:
+    """Unweighted mean over classes of the AUROC of ``proba[:, c]`` for class c vs the rest.
+
+    Classes with no positive or no negative sample are skipped; NaN if none is left.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> macro_ovr_auroc(np.array([0, 1, 1]), np.array([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]]))
+    1.0
+    """
+    codes = np.asarray(codes)
+    vals = [_binary_auroc(codes == c, proba[:, c]) for c in range(proba.shape[1])]
+    vals = [v for v in vals if not np.isnan(v)]
+    return float(np.mean(vals)) if vals else float("nan")
+
+
+@dataclass(frozen=True, eq=False)
+class KNNProbeResult:
+    """Leave-one-out k-NN vote of every sample by its k nearest other samples.
+
+    Attributes
+    ----------
+    accuracy : float
+        Fraction of samples whose label is the vote's argmax (ties -> the first class).
+    macro_auroc : float
+        Macro one-vs-rest AUROC of the vote proportions.
+    k : int
+    weights, metric : str
+    classes : ndarray
+        Sorted distinct labels; column c of ``proba`` is ``classes[c]``.
+    proba : ndarray, shape (n, n_classes)
+        Vote proportions.
+    predictions : ndarray
+        Predicted label per sample.
+    per_class_accuracy : ndarray
+        Accuracy within each class (recall of the class).
+    """
+
+    accuracy: float
+    macro_auroc: float
+    k: int
+    weights: str
+    metric: str
+    classes: np.ndarray = field(repr=False)
+    proba: np.ndarray = field(repr=False)
+    predictions: np.ndarray = field(repr=False)
+    per_class_accuracy: np.ndarray = field(repr=False)
+
+    def to_dict(self) -> dict:
+        """JSON-friendly summary.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.array([[0.0], [0.1], [0.2], [5.0], [5.1], [5.2]])
+        >>> knn_probe(X, [0, 0, 0, 1, 1, 1], k=2).to_dict()["accuracy"]
+        1.0
+        """
+        return {
+            "accuracy": finite_or_none(self.accuracy),
+            "macro_auroc": finite_or_none(self.macro_auroc),
+            "k": self.k,
+            "weights": self.weights,
+            "metric": self.metric,
+            "classes": [c.item() if hasattr(c, "item") else c for c in self.classes],
+            "per_class_accuracy": [finite_or_none(v) for v in self.per_class_accuracy],
+        }
+
+
+def vote_proportions(distances: np.ndarray, neighbor_codes: np.ndarray, n_classes: int,
+                     weights: str = "distance") -> np.ndarray:
+    """Class proportions of a (weighted) vote; rows are samples, columns neighbours.
+
+    ``weights="distance"``: weight 1/d, or, in a row with a zero distance, weight
+    1 for the zero-distance neighbours and 0 for the others (scikit-learn's rule).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> vote_proportions(np.array([[1.0, 2.0, 0.0]]), np.array([[0, 1, 1]]), 2).tolist()
+    [[0.0, 1.0]]
+    >>> vote_proportions(np.array([[1.0, 2.0]]), np.array([[0, 1]]), 2).round(4).tolist()
+    [[0.6667, 0.3333]]
+    """
+    d = np.asarray(distances, dtype=np.float64)
+    if weights == "uniform":
+        w = np.ones_like(d)
+    else:
+        zero = d == 0
+        with np.errstate(divide="ignore"):
+            w = 1.0 / d
+        w = np.where(zero.any(axis=1, keepdims=True), zero.astype(np.float64), w)
+    n = d.shape[0]
+    proba = np.zeros((n, n_classes))
+    rows = np.repeat(np.arange(n), d.shape[1])
+    np.add.at(proba, (rows, neighbor_codes.reshape(-1)), w.reshape(-1))
+    return proba / proba.sum(axis=1, keepdims=True)
+
+
+def knn_probe(
+    embeddings,
+    labels,
+    *,
+    k: int = 3,
+    weights: str = "distance",
+    metric: str | None = None,
+    neighbors=None,
+    **engine,
+) -> KNNProbeResult:
+    """The paper's fine-tuning probe: leave-one-out, distance-weighted k-NN vote (k = 3).
+
+    Parameters
+    ----------
+    embeddings : array-like or torch.Tensor of shape (n, d)
+    labels : array-like of shape (n,)
+        Class labels (ints or strings).
+    k : int, default 3
+    weights : {"distance", "uniform"}, default "distance"
+        ``"distance"``: inverse-distance weights with scikit-learn's zero-distance rule.
+    metric : {"euclidean", "sqeuclidean", "cosine", "dot"}, optional
+        Default that of ``neighbors``, else ``"euclidean"``. ``"dot"`` has negative
+        "distances" and allows only ``weights="uniform"``.
+    neighbors : Neighbors, optional
+        With ``k >= k``.
+    **engine
+        ``device``, ``dtype``, ``chunk_size``, ``memory_budget``, ``progress``, ``distributed``.
+
+    Returns
+    -------
+    KNNProbeResult
+
+    Raises
+    ------
+    ValueError
+        Labels of the wrong length, k >= n, ``weights="distance"`` with ``metric="dot"``.
+
+    Notes
+    -----
+    p_i(c) = sum_{j in kNN(i)} w_ij 1[y_j = c] / sum_j w_ij with w_ij = 1/d_ij, and
+    w_ij = 1[d_ij = 0] when some d_ij = 0. Prediction argmax_c p_i(c) (the first
+    class on ties); AUROC macro-averaged one-vs-rest over classes, from p_i(c).
+    Equal to fitting scikit-learn's ``KNeighborsClassifier(k, weights="distance")``
+    on all samples but i and predicting i, for every i (neighbour ties broken by
+    index here). Invariant under sample permutation, rotation, translation and
+    isotropic scaling of the embedding.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [0.1], [0.3], [5.0], [5.1], [0.2]])
+    >>> r = knn_probe(X, [0, 0, 0, 1, 1, 1], k=2)
+    >>> round(r.accuracy, 4), r.predictions.tolist()
+    (0.6667, [0, 0, 1, 1, 1, 0])
+    """
+    engine = _engine(engine)
+    check_one_of(weights, WEIGHTS, name="weights")
+    X = prepare(embeddings, device=engine.get("device"), dtype=engine.get("dtype"))
+    n = int(X.shape[0])
+    classes, codes = label_codes(labels, n)
+    k = check_positive_int(k, name="k")
+    if k > n - 1:
+        raise ValueError(f"k must be <= n_samples - 1 = {n - 1}, got {k}")
+    nb, metric = get_neighbors(X, neighbors=neighbors, metric=metric, k=k, engine=engine)
+    if metric == "dot" and weights == "distance":
+        raise ValueError("weights='distance' needs non-negative distances; metric='dot' "
+                         "allows only weights='uniform'")
+    proba = vote_proportions(nb.distances[:, :k], codes[nb.indices[:, :k]], classes.shape[0],
+                             weights)
+    pred_codes = np.argmax(proba, axis=1)
+    correct = pred_codes == codes
+    per_class = np.array([correct[codes == c].mean() for c in range(classes.shape[0])])
+    return KNNProbeResult(
+        accuracy=float(correct.mean()),
+        macro_auroc=macro_ovr_auroc(codes, proba),
+        k=k, weights=weights, metric=metric, classes=classes, proba=proba,
+        predictions=classes[pred_codes], per_class_accuracy=per_class,
+    )
+
+
+def knn_accuracy(embeddings, labels, *, k: int = 3, weights: str = "distance", metric=None,
+                 neighbors=None, **engine):
+    """Leave-one-out k-NN accuracy (the paper's 3-NN protocol); see :func:`knn_probe`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float(knn_accuracy(np.array([[0.0], [0.1], [0.2], [5.0], [5.1], [5.2]]),
+    ...                    [0, 0, 0, 1, 1, 1], k=2))
+    1.0
+    """
+    r = knn_probe(embeddings, labels, k=k, weights=weights, metric=metric,
+                  neighbors=neighbors, **engine)
+    return like_input(r.accuracy, embeddings)
+
+
+def knn_macro_auroc(embeddings, labels, *, k: int = 3, weights: str = "distance", metric=None,
+                    neighbors=None, **engine):
+    """Macro one-vs-rest AUROC of the leave-one-out k-NN vote; see :func:`knn_probe`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> float(knn_macro_auroc(np.array([[0.0], [0.1], [0.2], [5.0], [5.1], [5.2]]),
+    ...                       [0, 0, 0, 1, 1, 1], k=2))
+    1.0
+    """
+    r = knn_probe(embeddings, labels, k=k, weights=weights, metric=metric,
+                  neighbors=neighbors, **engine)
+    return like_input(r.macro_auroc, embeddings)
