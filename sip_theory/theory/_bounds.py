@@ -146,22 +146,49 @@ def normalized_laplacian_spectrum(graph, k: int | None = None) -> np.ndarray:
     return vals
 
 
-def _bottom_eigs(g, k):
-    n = g.n_nodes
-    k = min(int(k), n)
-    nadj, d, _ = _norm_adjacency(g)
-    iso = d == 0
+def _component_eigs(sub, k):
+    """Bottom-k eigenpairs of one connected component's normalized Laplacian."""
+    n = sub.n_nodes
+    k = min(k, n)
+    if n == 1:
+        return np.zeros(1), np.ones((1, 1))
+    nadj, _, _ = _norm_adjacency(sub)
     if n <= 1500 or k >= n - 1:
-        lap = np.eye(n) - nadj.toarray()
-        lap[iso, iso] = 0.0
-        vals, vecs = np.linalg.eigh(lap)
-        return np.clip(vals[:k], 0.0, 2.0), vecs[:, :k]
+        vals, vecs = np.linalg.eigh(np.eye(n) - nadj.toarray())
+        return vals[:k], vecs[:, :k]
     from scipy.sparse.linalg import eigsh
 
-    shifted = nadj + sp.diags(iso.astype(np.float64))  # isolated nodes: eigenvalue 1 -> lap 0
-    vals, vecs = eigsh(shifted, k=k, which="LA", tol=1e-10, v0=np.ones(n) / math.sqrt(n))
+    # connected: eigenvalue 1 of the normalized adjacency is simple, Lanczos is reliable
+    vals, vecs = eigsh(nadj, k=k, which="LA", tol=1e-10, v0=np.ones(n) / math.sqrt(n))
     order = np.argsort(-vals)
-    return np.clip(1.0 - vals[order], 0.0, 2.0), vecs[:, order]
+    return 1.0 - vals[order], vecs[:, order]
+
+
+def _bottom_eigs(g, k):
+    """The k smallest eigenpairs, assembled from the connected components' spectra.
+
+    The spectrum of a disconnected graph is the union of its components'
+    spectra, so each component is solved on its own (a zero eigenvalue per
+    component is then exact even when it has high multiplicity).
+    """
+    n = g.n_nodes
+    k = min(int(k), n)
+    n_comp, comp = g.connected_components()
+    cands = []  # (value, component position, column)
+    blocks = []
+    for c in range(n_comp):
+        nodes = np.flatnonzero(comp == c)
+        vals, vecs = _component_eigs(g.subgraph(nodes), k)
+        blocks.append((nodes, vecs))
+        cands += [(float(v), c, j) for j, v in enumerate(vals)]
+    cands.sort(key=lambda t: (t[0], t[1], t[2]))
+    chosen = cands[:k]
+    out_vals = np.clip(np.array([t[0] for t in chosen]), 0.0, 2.0)
+    out_vecs = np.zeros((n, k))
+    for col, (_, c, j) in enumerate(chosen):
+        nodes, vecs = blocks[c]
+        out_vecs[nodes, col] = vecs[:, j]
+    return out_vals, out_vecs
 
 
 @dataclass(frozen=True, eq=False)
