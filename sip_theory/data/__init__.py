@@ -1,6 +1,7 @@
 """Built-in data and file loaders."""
 
 from ._cora import CoraDataset, load_cora
+from ._loaders import load_embeddings, load_graph, load_ids, load_labels
 from ._topic_corpus import (
     CLS_ID,
     MASK_ID,
@@ -20,5 +21,9 @@ __all__ = [
     "SPECIAL_TOKENS",
     "TopicCorpus",
     "load_cora",
+    "load_embeddings",
+    "load_graph",
+    "load_ids",
+    "load_labels",
     "make_topic_corpus",
 ]
