@@ -1,0 +1,35 @@
+"""Reference encoders, per-sample objectives L_M, and the SIPT trainer.
+
+* encoders: :class:`TransformerEncoder` (BERT-style, [CLS] pooling, presets
+  ``"tiny"`` and ``"manifold"``), :class:`MLPEncoder`, :class:`LookupEncoder`;
+* per-sample objectives: :class:`MaskedTokenLM` (:func:`mask_tokens`) and
+  :class:`MaskedFeatureReconstruction` (:func:`mask_features`);
+* :class:`SIPTTrainer` with :class:`TrainerConfig`: L = (1 - lambda_SI) L_M +
+  lambda_SI L_SI, explicit seeds, checkpoints that resume bit-identically on CPU.
+
+Everything is plain torch (no ``transformers`` dependency).
+"""
+
+from ._layers import EncoderOutput, GeneratorDropout, init_generator, set_dropout_generator
+from ._mlp import LookupEncoder, MLPEncoder
+from ._objectives import MaskedFeatureReconstruction, MaskedTokenLM, mask_features, mask_tokens
+from ._trainer import SIPTTrainer, TrainerConfig
+from ._transformer import PRESETS, TransformerConfig, TransformerEncoder
+
+__all__ = [
+    "PRESETS",
+    "EncoderOutput",
+    "GeneratorDropout",
+    "LookupEncoder",
+    "MLPEncoder",
+    "MaskedFeatureReconstruction",
+    "MaskedTokenLM",
+    "SIPTTrainer",
+    "TrainerConfig",
+    "TransformerConfig",
+    "TransformerEncoder",
+    "init_generator",
+    "mask_features",
+    "mask_tokens",
+    "set_dropout_generator",
+]
