@@ -125,6 +125,16 @@ def _count_le_lt(parts: list, thresholds) -> tuple:
     return le, lt
 
 
+def _sqrt_(t: torch.Tensor) -> torch.Tensor:
+    """In-place square root, correctly rounded (numpy's on CPU: torch's float64 CPU sqrt
+    can be one ulp off, which would split ties that other libraries keep)."""
+    if t.device.type == "cpu" and t.is_contiguous():
+        a = t.numpy()
+        np.sqrt(a, out=a)
+        return t
+    return t.sqrt_()
+
+
 # ----------------------------------------------------------------------------- the space
 class _Space:
     """Query and reference points prepared for one metric (norms precomputed)."""
@@ -178,7 +188,7 @@ class _Space:
             if self.metric in ("euclidean", "sqeuclidean"):
                 diff = a - b
                 v = (diff * diff).sum(1)
-                out[s:s + step] = v.sqrt() if self.metric == "euclidean" else v
+                out[s:s + step] = _sqrt_(v) if self.metric == "euclidean" else v
             elif self.metric == "cosine":
                 v = (a * b).sum(1) * self.inv_q[i[s:s + step]] * self.inv_r[j[s:s + step]]
                 out[s:s + step] = (1.0 - v).clamp(0.0, 2.0)
@@ -199,7 +209,7 @@ class _Space:
                 G[ar, ar + r0] = math.inf
             self._refine_small(G, r0, r1)
             if self.metric == "euclidean":
-                G.sqrt_()
+                _sqrt_(G)
         elif self.metric == "cosine":
             G.mul_(self.inv_q[r0:r1, None]).mul_(self.inv_r[None, :])
             G.neg_().add_(1.0).clamp_(0.0, 2.0)

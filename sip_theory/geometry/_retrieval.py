@@ -135,9 +135,12 @@ def _per_node(nb, n: int) -> dict:
     cd = _discount_cumsum(n)
     gain = (cd[e.rank_le] - cd[e.rank_lt]) / (r_le - r_lt)
     out["ndcg"][has] = np.bincount(rows, weights=gain, minlength=n)[has] / cd[deg[has]]
-    best = np.full(n, np.inf)
-    np.minimum.at(best, rows, r_le)
-    out["reciprocal_rank"][has] = 1.0 / best[has]
+    # rank of the nearest neighbour: every point strictly closer, plus the non-neighbours
+    # tied with it (ties broken against the neighbour, but not among neighbours)
+    first = e.indptr[:-1][has]  # sorted position of each row's nearest neighbour
+    n_tied_pos = last[first] - first + 1
+    rank_first = r_le[order][first] - n_tied_pos + 1
+    out["reciprocal_rank"][has] = 1.0 / rank_first
     return out
 
 
@@ -217,7 +220,8 @@ def link_retrieval(
     * LRAP_i = (1/deg_i) sum_{j in N(i)} L(j) / rank(j) (equal to the per-query AP);
     * nDCG_i = DCG_i / IDCG_i with discount 1/log2(1 + position), the gain of a
       group of tied distances spread evenly over its positions, IDCG_i = sum_{r<=deg_i} 1/log2(1+r);
-    * RR_i = 1 / min_{j in N(i)} rank(j) (MRR is its mean);
+    * RR_i = 1 / rank of the nearest neighbour j*, counting every point closer than
+      j* and every non-neighbour at the same distance (MRR is the mean of RR_i);
     * P@k_i = |kNN_k(i) & N(i)| / k and R@k_i = |kNN_k(i) & N(i)| / deg_i with kNN
       ordered by (distance, index);
     * micro AP ranks all n(n-1)/2 pairs by distance, relevant = linked:
@@ -319,7 +323,7 @@ def link_ndcg(embeddings, graph, *, metric=None, isolated="exclude", neighbors=N
 
 
 def link_mrr(embeddings, graph, *, metric=None, isolated="exclude", neighbors=None, **engine):
-    """Mean reciprocal rank of the nearest graph neighbour (ties ranked pessimistically).
+    """Mean reciprocal rank of the nearest graph neighbour (non-neighbour ties counted first).
 
     See :func:`link_retrieval`.
 
