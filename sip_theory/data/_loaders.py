@@ -215,7 +215,7 @@ def load_ids(path) -> np.ndarray:
         raise ValueError(f"ids file {p.name} is empty")
     uniq, counts = np.unique(ids, return_counts=True)
     if (counts > 1).any():
-        raise ValueError(f"ids file {p.name} repeats ids, e.g. {uniq[counts > 1][0]!r}")
+        raise ValueError(f"ids file {p.name} repeats ids, e.g. {str(uniq[counts > 1][0])!r}")
     return ids
 
 
@@ -367,7 +367,7 @@ def load_graph(path, *, n_nodes: int | None = None, ids=None):
             raise ValueError(f"graph file {p.name}: {exc}") from exc
         if ids is None and g.node_ids is not None:
             raise ValueError(
-                f"graph file {p.name} uses non-integer node ids (e.g. {g.node_ids[0]!r}); "
+                f"graph file {p.name} uses non-integer node ids (e.g. {str(g.node_ids[0])!r}); "
                 "pass the sample ids (--ids) to match them to embedding rows"
             )
     if n_nodes is not None and g.n_nodes != n_nodes:
