@@ -123,7 +123,7 @@ def _as_index(x, *, name: str, bound: int, device) -> torch.Tensor:
         raise TypeError(f"{name} must hold integer indices, got dtype {t.dtype}")
     t = t.long()
     if t.numel():
-        lo, hi = int(t.min()), int(t.max())
+        lo, hi = (int(v) for v in torch.aminmax(t))
         if lo < 0 or hi >= bound:
             raise ValueError(f"{name} has indices outside [0, {bound}): min {lo}, max {hi}")
     return t
@@ -247,6 +247,62 @@ def pair_similarities(emb, ref, ia, ib, metric: str, *, dense: bool | None = Non
     if dense and ia.numel():
         return (emb @ ref.T)[ia, ib]
     return (emb[ia] * ref[ib]).sum(dim=1)
+
+
+# ------------------------------------------------------------------ dense pair weights
+#: Use the dense (n_rows, n_refs) formulation when the tuple lists at least this
+#: fraction of all (row, ref) pairs (e.g. every pair of a batch).
+DENSE_FRACTION = 0.25
+#: ... and the matrix has at most this many entries.
+DENSE_MAX_ENTRIES = 1 << 28
+
+
+def use_dense_pairs(n_pairs: int, n_rows: int, n_refs: int) -> bool:
+    """Whether a loss should work on (n_rows, n_refs) weight matrices instead of pair lists."""
+    entries = n_rows * n_refs
+    return 0 < entries <= DENSE_MAX_ENTRIES and n_pairs >= DENSE_FRACTION * entries
+
+
+def pair_count_matrix(a, b, n_rows: int, n_refs: int, dtype) -> torch.Tensor:
+    """How often each (row, ref) pair occurs in the lists ``a``, ``b`` (a dense matrix)."""
+    out = torch.zeros(n_rows, n_refs, dtype=dtype, device=a.device)
+    if a.numel():
+        out.index_put_((a, b), torch.ones((), dtype=dtype, device=a.device), accumulate=True)
+    return out
+
+
+def distance_matrix(emb, ref, metric: str) -> torch.Tensor:
+    """All (row, ref) distances; the Euclidean one has a zero gradient at distance 0."""
+    check_one_of(metric, DISTANCE_METRICS, name="metric")
+    if metric == "cosine":
+        return 1.0 - similarity_matrix(emb, ref, "cosine")
+    sq = ((emb * emb).sum(1, keepdim=True) + (ref * ref).sum(1)[None, :]
+          - 2.0 * (emb @ ref.T)).clamp_min(0.0)
+    if metric == "sqeuclidean":
+        return sq
+    pos = sq > 0
+    return torch.where(pos, torch.where(pos, sq, torch.ones_like(sq)).sqrt(), torch.zeros_like(sq))
+
+
+def similarity_matrix(emb, ref, metric: str) -> torch.Tensor:
+    """All (row, ref) similarities: cosine or dot product."""
+    check_one_of(metric, SIMILARITY_METRICS, name="metric")
+    if metric == "cosine":
+        emb = torch.nn.functional.normalize(emb, p=2, dim=1)
+        ref = torch.nn.functional.normalize(ref, p=2, dim=1)
+    return emb @ ref.T
+
+
+def dense_stats(w_pos, w_neg) -> LossStats:
+    """:class:`LossStats` from pair-count matrices."""
+    n_rows = w_pos.shape[0]
+    return LossStats(
+        n_anchors=int(n_rows),
+        n_pos_pairs=int(w_pos.sum()),
+        n_neg_pairs=int(w_neg.sum()),
+        n_anchors_without_pos=int((w_pos.sum(1) == 0).sum()),
+        n_anchors_without_neg=int((w_neg.sum(1) == 0).sum()),
+    )
 
 
 # ----------------------------------------------------------------- segment reductions

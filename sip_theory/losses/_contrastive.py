@@ -10,11 +10,14 @@ from ._common import (
     CountingLoss,
     as_pairs,
     check_positive_real,
+    distance_matrix,
     make_stats,
     maybe_normalize,
+    pair_count_matrix,
     pair_distances,
     resolve_refs,
     split_pair_values,
+    use_dense_pairs,
     zero_like_graph,
 )
 
@@ -113,6 +116,13 @@ def contrastive_margin_loss(
     emb_n = maybe_normalize(emb, normalize)
     ref_n = emb_n if ref is emb else maybe_normalize(ref, normalize)
 
+    n_rows, n_refs = emb.shape[0], ref.shape[0]
+    if reduction != "none" and use_dense_pairs(a1.numel() + a2.numel(), n_rows, n_refs):
+        out = _dense_contrastive(emb_n, ref_n, a1, p, a2, n, pos_margin, neg_margin, metric,
+                                 reduction)
+        if return_stats:
+            return out, make_stats(a1, p, a2, n, n_rows)
+        return out
     d_pos, d_neg = split_pair_values(pair_distances, emb_n, ref_n, a1, p, a2, n, metric)
     pos = torch.relu(d_pos - pos_margin)
     neg = torch.relu(neg_margin - d_neg)
@@ -131,6 +141,57 @@ def contrastive_margin_loss(
     if return_stats:
         return out, make_stats(a1, p, a2, n, emb.shape[0])
     return out
+
+
+def _dense_contrastive(emb, ref, a1, p, a2, n, pos_margin, neg_margin, metric, reduction):
+    """The same loss on (rows, refs) matrices, used when the tuple lists most pairs.
+
+    Pair counts weight the dense terms, so the value equals the pair-list form.
+    The gradient is attached through a surrogate with the same derivative:
+    for the Euclidean distance, with C = dL/dD and H = C / D (0 where D = 0),
+    S = 1/2 sum_ij H_ij |x_i - y_j|^2 has dS/dx_i = sum_j C_ij (x_i - y_j) / D_ij,
+    which costs matrix products instead of a pairwise-distance backward pass.
+    """
+    n_rows, n_refs = emb.shape[0], ref.shape[0]
+    euclid = metric == "euclidean"
+    if euclid:
+        with torch.no_grad():
+            d = torch.cdist(emb, ref)
+    else:
+        d = distance_matrix(emb, ref, metric)
+    n_pos, n_neg = a1.numel(), a2.numel()
+    with torch.no_grad():
+        dd = d.detach()
+        # active (violating) pairs, weighted by their multiplicity
+        act_pos = pair_count_matrix(a1, p, n_rows, n_refs, dd.dtype)
+        act_pos.masked_fill_(dd <= pos_margin, 0.0)
+        act_neg = pair_count_matrix(a2, n, n_rows, n_refs, dd.dtype)
+        act_neg.masked_fill_(dd >= neg_margin, 0.0)
+        k_pos, k_neg = act_pos.sum(), act_neg.sum()
+        if reduction == "sum":
+            c_pos = c_neg = 1.0
+        elif reduction == "paper":
+            c_pos = 1.0 / n_pos if n_pos else 0.0
+            c_neg = 1.0 / n_neg if n_neg else 0.0
+        elif reduction == "half":
+            c_pos = c_neg = 1.0 / (n_pos + n_neg) if n_pos + n_neg else 0.0
+        else:  # avg_nonzero: mean over the non-zero terms of each part
+            c_pos = 1.0 / float(k_pos) if float(k_pos) else 0.0
+            c_neg = 1.0 / float(k_neg) if float(k_neg) else 0.0
+        coef = act_pos.mul_(c_pos).sub_(act_neg, alpha=c_neg)  # dL/dD
+        # L = sum P (d - mu+) + sum N (mu- - d) = <P - N, d> - mu+ sum P + mu- sum N
+        value = (torch.dot(coef.view(-1), dd.reshape(-1)) - pos_margin * c_pos * k_pos
+                 + neg_margin * c_neg * k_neg)
+    if euclid:
+        with torch.no_grad():
+            # H = C / D, and 0 where D = 0 (the norm's gradient at 0 is taken as 0)
+            h = coef.div_(dd.clamp_min(torch.finfo(dd.dtype).tiny)).masked_fill_(dd == 0, 0.0)
+            r_sum, c_sum = h.sum(1), h.sum(0)
+        surrogate = 0.5 * ((r_sum * (emb * emb).sum(1)).sum() + (c_sum * (ref * ref).sum(1)).sum()
+                           - 2.0 * (emb * (h @ ref)).sum())
+    else:
+        surrogate = (coef * d).sum()
+    return value + (surrogate - surrogate.detach())
 
 
 class ContrastiveMarginLoss(CountingLoss):
