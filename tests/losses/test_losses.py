@@ -224,3 +224,33 @@ def test_losses_accept_sampler_output_directly():
     z = _emb()
     for name, fn in LOSS_FNS.items():
         assert torch.isfinite(fn(z, tup)), name
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 10_000), st.sampled_from(["euclidean", "sqeuclidean", "cosine"]),
+       st.sampled_from(["paper", "half", "avg_nonzero", "sum"]))
+def test_contrastive_dense_matrix_form_equals_pair_list_form(seed, metric, reduction):
+    # the dense form (used when a tuple lists most pairs) must give the same value and
+    # gradient as the pair-list form, duplicates and coincident points included
+    import sip_theory.losses._common as common
+
+    rng = np.random.default_rng(seed)
+    n_rows, n_refs = 5, 6
+    z = torch.as_tensor(rng.normal(size=(n_rows, 3)))
+    r = torch.as_tensor(rng.normal(size=(n_refs, 3)))
+    r[0] = z[0]  # a zero distance
+    tup = tuple(rng.integers(0, m, size=k) for m, k in
+                ((n_rows, 9), (n_refs, 9), (n_rows, 12), (n_refs, 12)))
+    out = []
+    for frac in (2.0, 0.0):  # never dense, always dense
+        old = common.DENSE_FRACTION
+        common.DENSE_FRACTION = frac
+        try:
+            x, y = z.clone().requires_grad_(True), r.clone().requires_grad_(True)
+            val = contrastive_margin_loss(x, tup, y, pos_margin=0.3, neg_margin=1.7,
+                                          metric=metric, reduction=reduction)
+            out.append((val.detach(), *torch.autograd.grad(val, (x, y))))
+        finally:
+            common.DENSE_FRACTION = old
+    for a, b in zip(out[0], out[1], strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-9)
