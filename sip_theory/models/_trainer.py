@@ -329,7 +329,8 @@ class SIPTTrainer:
         separable = isinstance(self.loss_fn, ContrastiveMarginLoss)
         tup = None
         same_rows = False
-        n_anchor_rows = n_copies * b
+        ref_start = n_copies * b  # rows before this are corrupted anchor copies
+        n_si_rows = b  # anchor rows the SI loss sees (copy 0, or both copies)
         if use_si:
             if cfg.sampler == "paper":
                 from ..losses import PairSample
@@ -341,15 +342,16 @@ class SIPTTrainer:
                 p, n = inv[p], inv[n]
                 if obj is None:
                     parts.append(x_anchor)
-                    n_anchor_rows = b
+                    ref_start = b
                 elif n_copies == 2 and separable:
                     a2 = a2 + b
+                    n_si_rows = 2 * b
                 parts.append(_take(self.data, torch.as_tensor(ref_nodes, device=self.device)))
                 tup = (a1, p, a2, n)
             else:
                 if obj is None:
                     parts.append(x_anchor)
-                    n_anchor_rows = b
+                    ref_start = b
                     same_rows = True
                     tup = self.sampler.batch_pairs(anchors)
                 else:
@@ -371,8 +373,8 @@ class SIPTTrainer:
         loss_si = None
         if use_si:
             z = out.embeddings
-            z_anchor = z[:n_anchor_rows]
-            z_ref = None if same_rows else z[n_anchor_rows:]
+            z_anchor = z[:n_si_rows]
+            z_ref = None if same_rows else z[ref_start:]
             loss_si = self.loss_fn(z_anchor, tup, z_ref).float()
         if loss_m is None:
             total = loss_si

@@ -232,3 +232,18 @@ def test_config_errors_name_the_option():
         SIPTTrainer(LookupEncoder(N, 2), _graph(), torch.arange(N), lambda_si=1.0).fit()
     with pytest.raises(ValueError, match="fp16"):
         _tiny_trainer(mixed_precision="fp16")
+
+
+def test_per_anchor_losses_see_one_row_per_anchor_with_two_masked_copies():
+    # the second masked copy only serves L_M; a per-anchor mean must not count its rows
+    seen = []
+    tr = _tiny_trainer(si_loss="multi_similarity", sampler="all_pairs", batch_size=None)
+    original = tr.loss_fn.forward
+
+    def spy(embeddings, indices_tuple, ref_embeddings=None):
+        seen.append((embeddings.shape[0], ref_embeddings.shape[0]))
+        return original(embeddings, indices_tuple, ref_embeddings)
+
+    tr.loss_fn.forward = spy
+    tr.fit(max_steps=1)
+    assert seen == [(N, N)]
