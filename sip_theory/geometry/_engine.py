@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
@@ -36,7 +37,7 @@ import numpy as np
 import torch
 
 from .._validation import check_one_of, check_positive_int
-from ._arrays import DEFAULT_MEMORY_BUDGET, parse_memory, single_thread_if_small
+from ._arrays import DEFAULT_MEMORY_BUDGET, SMALL_WORK, parse_memory, single_thread_if_small
 from ._distributed import Comm
 
 __all__ = ["BACKENDS", "METRICS", "chunk_size_for"]
@@ -45,7 +46,7 @@ METRICS = ("euclidean", "sqeuclidean", "cosine", "dot")
 BACKENDS = ("torch", "faiss", "auto")
 
 # scratch tensors per block, in units of one (rows x n) distance block
-_BLOCK_FACTOR = 6
+_BLOCK_FACTOR = 4
 
 
 def chunk_size_for(n_columns: int, *, itemsize: int = 4,
@@ -53,13 +54,13 @@ def chunk_size_for(n_columns: int, *, itemsize: int = 4,
     """Rows per block so that a block's scratch memory stays within ``memory_budget``.
 
     A block of ``r`` query rows against ``n_columns`` points needs about
-    ``6 * r * n_columns * itemsize`` bytes (the distances, their sorted copy,
-    the upper-triangle values and temporaries).
+    ``4 * r * n_columns * itemsize`` bytes (the distances, their sorted copy and
+    temporaries).
 
     Examples
     --------
     >>> chunk_size_for(100_000, itemsize=4, memory_budget="512MiB")
-    223
+    335
     """
     budget = parse_memory(memory_budget)
     per_row = max(1, n_columns) * itemsize * _BLOCK_FACTOR
@@ -70,8 +71,74 @@ def chunk_size_for(n_columns: int, *, itemsize: int = 4,
 _POOL: ThreadPoolExecutor | None = None
 
 
+_LOCAL = threading.local()
+
+
 def _threads() -> int:
+    """Threads for numpy sorts: 1 inside a block worker (the workers already share the cores)."""
+    if getattr(_LOCAL, "worker", False):
+        return 1
     return max(1, min(torch.get_num_threads(), os.cpu_count() or 1))
+
+
+def cpu_workers() -> int:
+    """How many block workers a CPU sweep runs: one per torch thread."""
+    return max(1, min(torch.get_num_threads(), os.cpu_count() or 1))
+
+
+def run_blocks(jobs: list, fn, *, workers: int = 1, progress=False, desc="distances",
+               rank: int = 0) -> None:
+    """Call ``fn(worker_id, job)`` for every job.
+
+    With ``workers > 1`` the jobs run on that many Python threads, each doing
+    single-threaded torch and numpy work (both release the GIL): whole blocks run
+    in parallel instead of splitting every small operation over OpenMP threads,
+    whose barriers dominate on a busy machine. torch's intra-op thread count is
+    set to 1 meanwhile and restored afterwards. Results must not depend on the
+    order of the jobs (each block writes its own rows or its own slot).
+    """
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(jobs), desc=desc, unit="block", disable=rank != 0)
+    try:
+        if workers <= 1 or len(jobs) <= 1:
+            for job in jobs:
+                fn(0, job)
+                if bar is not None:
+                    bar.update(1)
+            return
+        lock = threading.Lock()
+        queue = iter(jobs)
+
+        def loop(wid):
+            _LOCAL.worker = True
+            try:
+                while True:
+                    with lock:
+                        job = next(queue, None)
+                    if job is None:
+                        return
+                    fn(wid, job)
+                    if bar is not None:
+                        with lock:
+                            bar.update(1)
+            finally:
+                _LOCAL.worker = False
+
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            with ThreadPoolExecutor(max_workers=workers) as ex:
+                futures = [ex.submit(loop, w) for w in range(workers)]
+                for f in futures:
+                    f.result()
+        finally:
+            torch.set_num_threads(before)
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def _pool() -> ThreadPoolExecutor:
@@ -81,48 +148,59 @@ def _pool() -> ThreadPoolExecutor:
     return _POOL
 
 
-def _sort_rows(D: torch.Tensor) -> torch.Tensor:
-    """Each row sorted ascending (a new tensor). CPU: numpy's SIMD sort, split over threads."""
+def _split(n: int, parts: int) -> list:
+    bounds = np.linspace(0, n, max(1, min(parts, n)) + 1).astype(int)
+    return list(zip(bounds[:-1], bounds[1:], strict=True))
+
+
+def _sort_rows(D: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """Each row of ``D`` sorted ascending, into ``out`` (a buffer of D's shape) if given.
+
+    CPU: numpy's SIMD sort, rows split over the threads; GPU: torch.sort.
+    """
     if D.device.type != "cpu":
         return torch.sort(D, dim=1).values
-    a = D.numpy()
-    out = np.empty_like(a)
-    parts = _threads()
-    if parts == 1 or a.shape[0] < 2:
-        out[...] = np.sort(a, axis=1)
+    if out is None:
+        out = torch.empty_like(D)
+    a, o = D.numpy(), out.numpy()
+
+    def work(lo_hi):
+        lo, hi = lo_hi
+        o[lo:hi] = a[lo:hi]
+        o[lo:hi].sort(axis=1)
+
+    chunks = _split(a.shape[0], _threads())
+    if len(chunks) == 1 or a.size < 1 << 16:
+        work((0, a.shape[0]))
     else:
-        bounds = np.linspace(0, a.shape[0], min(parts, a.shape[0]) + 1).astype(int)
-
-        def work(lo_hi):
-            lo, hi = lo_hi
-            out[lo:hi] = np.sort(a[lo:hi], axis=1)
-
-        list(_pool().map(work, zip(bounds[:-1], bounds[1:], strict=True)))
-    return torch.from_numpy(out)
+        list(_pool().map(work, chunks))
+    return out
 
 
-def _sorted_parts(flat: torch.Tensor) -> list:
-    """Split a 1-D tensor into per-thread parts and sort each (numpy arrays on CPU)."""
-    if flat.device.type != "cpu":
-        return [torch.sort(flat).values]
-    a = flat.numpy()
-    parts = _threads()
-    if parts == 1 or a.shape[0] < 4096:
-        return [np.sort(a)]
-    bounds = np.linspace(0, a.shape[0], parts + 1).astype(int)
-    return list(_pool().map(lambda lo_hi: np.sort(a[lo_hi[0]:lo_hi[1]]),
-                            zip(bounds[:-1], bounds[1:], strict=True)))
+def _sort_and_count(buf, thresholds, extra=None) -> tuple:
+    """Sort ``buf`` (1-D, in place, in per-thread segments) and count, for each sorted
+    threshold, the values <= and < it; ``extra`` thresholds get the <= count only."""
+    if isinstance(buf, torch.Tensor):
+        srt = torch.sort(buf).values
+        le = torch.searchsorted(srt, thresholds, right=True)
+        lt = torch.searchsorted(srt, thresholds, right=False)
+        ex = None if extra is None else torch.searchsorted(srt, extra, right=True)
+        return le.cpu().numpy(), lt.cpu().numpy(), None if ex is None else ex.cpu().numpy()
 
+    def work(lo_hi):
+        seg = buf[lo_hi[0]:lo_hi[1]]
+        seg.sort()
+        le = np.searchsorted(seg, thresholds, side="right")
+        lt = np.searchsorted(seg, thresholds, side="left")
+        ex = None if extra is None else np.searchsorted(seg, extra, side="right")
+        return le, lt, ex
 
-def _count_le_lt(parts: list, thresholds) -> tuple:
-    """Numbers of values <= and < each threshold, summed over sorted parts."""
-    if isinstance(parts[0], torch.Tensor):
-        le = sum(torch.searchsorted(p, thresholds, right=True) for p in parts)
-        lt = sum(torch.searchsorted(p, thresholds, right=False) for p in parts)
-        return le, lt
-    le = sum(np.searchsorted(p, thresholds, side="right") for p in parts)
-    lt = sum(np.searchsorted(p, thresholds, side="left") for p in parts)
-    return le, lt
+    chunks = _split(buf.shape[0], _threads() if buf.shape[0] >= 1 << 16 else 1)
+    results = [work(chunks[0])] if len(chunks) == 1 else list(_pool().map(work, chunks))
+    le = sum(r[0] for r in results)
+    lt = sum(r[1] for r in results)
+    ex = None if extra is None else sum(r[2] for r in results)
+    return le, lt, ex
 
 
 def _sqrt_(t: torch.Tensor) -> torch.Tensor:
@@ -196,8 +274,10 @@ class _Space:
                 out[s:s + step] = -(a * b).sum(1)
         return out
 
-    def gram(self, r0: int, r1: int) -> torch.Tensor:
-        return self.Q[r0:r1] @ self.R.T
+    def gram(self, r0: int, r1: int, out: torch.Tensor | None = None) -> torch.Tensor:
+        if out is None:
+            return self.Q[r0:r1] @ self.R.T
+        return torch.mm(self.Q[r0:r1], self.R.T, out=out)
 
     def finish(self, G: torch.Tensor, r0: int, r1: int, exclude_self: bool) -> torch.Tensor:
         """Turn a Gram block into distances in place; self entries -> +inf."""
@@ -249,12 +329,12 @@ class _Space:
 class _Block:
     """One block of query rows [r0, r1) with its distances to all reference points."""
 
-    __slots__ = ("index", "r0", "r1", "D", "same", "_sorted", "_upper_parts")
+    __slots__ = ("index", "r0", "r1", "D", "same", "_sorted", "_sort_buf")
 
-    def __init__(self, index, r0, r1, D, same):
+    def __init__(self, index, r0, r1, D, same, sort_buf=None):
         self.index, self.r0, self.r1, self.D, self.same = index, r0, r1, D, same
         self._sorted = None
-        self._upper_parts = None
+        self._sort_buf = sort_buf
 
     @property
     def has_sorted(self) -> bool:
@@ -262,24 +342,19 @@ class _Block:
 
     def sorted_rows(self) -> torch.Tensor:
         if self._sorted is None:
-            self._sorted = _sort_rows(self.D)
+            self._sorted = _sort_rows(self.D, self._sort_buf)
         return self._sorted
 
-    def upper_values(self, T: torch.Tensor | None = None) -> torch.Tensor:
-        """Values of ``T`` (default the distances) at pairs i < j, flattened."""
+    def upper_pieces(self, T: torch.Tensor | None = None) -> tuple:
+        """Values of ``T`` (default the distances) at pairs i < j: a (rows, cols) view
+        of the columns right of the block, and the flattened upper triangle inside it."""
         T = self.D if T is None else T
         b = self.r1 - self.r0
-        rect = T[:, self.r1:].reshape(-1)
+        rect = T[:, self.r1:]
         if b < 2:
-            return rect
+            return rect, T.new_empty(0)
         iu = torch.triu_indices(b, b, 1, device=T.device)
-        tri = T[:, self.r0:self.r1][iu[0], iu[1]]
-        return torch.cat([rect, tri])
-
-    def upper_sorted_parts(self) -> list:
-        if self._upper_parts is None:
-            self._upper_parts = _sorted_parts(self.upper_values())
-        return self._upper_parts
+        return rect, T[:, self.r0:self.r1][iu[0], iu[1]]
 
 
 # ----------------------------------------------------------------------------- consumers
@@ -391,40 +466,87 @@ class _EdgeRanks(_Consumer):
 
 
 class _PairCounts(_Consumer):
-    """Over all unordered pairs i < j: how many distances are <= and < each threshold."""
+    """Over all unordered pairs i < j: how many distances are <= and < each threshold.
 
-    def __init__(self, thresholds: torch.Tensor, hist_edges: torch.Tensor | None):
+    Upper-triangle distances are copied into a buffer of ``capacity`` values; a full
+    buffer is sorted (in place, per thread) and counted against the sorted thresholds
+    with binary searches, so the cost is one sort of all n(n-1)/2 values plus
+    O(m log capacity) per flush.
+    """
+
+    def __init__(self, thresholds: torch.Tensor, hist_edges: torch.Tensor | None,
+                 capacity: int, workers: int = 1):
         self.on_cpu = thresholds.device.type == "cpu"
         self.t = thresholds.cpu().numpy() if self.on_cpu else thresholds
         self.h = None
         if hist_edges is not None:
             self.h = hist_edges.cpu().numpy() if self.on_cpu else hist_edges
-        self.le = self.lt = self.h_le = None
+        self.capacity = max(1, int(capacity) // max(1, workers))
+        self.buffers: dict = {}  # worker thread -> [buffer, fill]
+        self.lock = threading.Lock()
+        self.le = np.zeros(len(self.t), dtype=np.int64)
+        self.lt = np.zeros(len(self.t), dtype=np.int64)
+        self.h_le = None if self.h is None else np.zeros(len(self.h), dtype=np.int64)
 
-    def _acc(self, name, value):
-        cur = getattr(self, name)
-        setattr(self, name, value if cur is None else cur + value)
+    def _state(self, like: torch.Tensor) -> list:
+        key = threading.get_ident()
+        st = self.buffers.get(key)
+        if st is None:
+            st = [torch.empty(self.capacity, dtype=like.dtype, device=like.device), 0]
+            with self.lock:
+                self.buffers[key] = st
+        return st
+
+    def _flush(self, st: list) -> None:
+        if st[1] == 0:
+            return
+        part = st[0][: st[1]]
+        le, lt, ex = _sort_and_count(part.numpy() if self.on_cpu else part, self.t, self.h)
+        with self.lock:
+            self.le += le
+            self.lt += lt
+            if self.h is not None:
+                self.h_le += ex
+        st[1] = 0
+
+    def _push(self, values: torch.Tensor) -> None:
+        """Append a (rows, cols) or 1-D block of values, flushing when the buffer fills."""
+        if values.numel() == 0:
+            return
+        st = self._state(values)
+        cap = self.capacity
+        if values.ndim == 1:
+            values = values[:, None]
+        rows, cols = values.shape
+        if cols > cap:  # rows longer than the buffer: push them in column pieces
+            for c0 in range(0, cols, cap):
+                self._push(values[:, c0:c0 + cap])
+            return
+        r = 0
+        while r < rows:
+            room = (cap - st[1]) // cols
+            if room == 0:
+                self._flush(st)
+                continue
+            take = min(room, rows - r)
+            dst = st[0][st[1]:st[1] + take * cols].view(take, cols)
+            dst.copy_(values[r:r + take])
+            st[1] += take * cols
+            r += take
 
     def update(self, blk: _Block) -> None:
-        parts = blk.upper_sorted_parts()
-        if sum(int(p.shape[0]) for p in parts) == 0:
-            return
-        le, lt = _count_le_lt(parts, self.t)
-        self._acc("le", le)
-        self._acc("lt", lt)
-        if self.h is not None:
-            self._acc("h_le", _count_le_lt(parts, self.h)[0])
+        rect, tri = blk.upper_pieces()
+        self._push(rect)
+        self._push(tri)
 
     def reduce(self, comm: Comm) -> None:
-        def fin(v, size):
-            if v is None:
-                return torch.zeros(size, dtype=torch.int64)
-            return torch.as_tensor(v, dtype=torch.int64)
-
-        self.le = comm.sum(fin(self.le, len(self.t)))
-        self.lt = comm.sum(fin(self.lt, len(self.t)))
+        for st in self.buffers.values():
+            self._flush(st)
+        self.buffers = {}
+        self.le = comm.sum(torch.as_tensor(self.le))
+        self.lt = comm.sum(torch.as_tensor(self.lt))
         if self.h is not None:
-            self.h_le = comm.sum(fin(self.h_le, len(self.h)))
+            self.h_le = comm.sum(torch.as_tensor(self.h_le))
 
 
 class _Uniformity(_Consumer):
@@ -443,26 +565,40 @@ class _Uniformity(_Consumer):
     def on_gram(self, index: int, r0: int, r1: int, G: torch.Tensor) -> None:
         sp = self.space
         b = r1 - r0
-        pieces = []
-        rect = G[:, r1:]
         iu = torch.triu_indices(b, b, 1, device=G.device)
-        tri = G[:, r0:r1][iu[0], iu[1]]
         rows_tri, cols_tri = r0 + iu[0], r0 + iu[1]
-        if self.normalize:
-            inv = sp.inv_q
-            pieces.append((rect * inv[r0:r1, None] * inv[None, r1:]).reshape(-1))
-            pieces.append(tri * inv[rows_tri] * inv[cols_tri])
-            cos = torch.cat(pieces)
-            sq = (2.0 - 2.0 * cos).clamp_(min=0.0)
-        else:
-            sq_n = sp.sq_q
-            pieces.append((sq_n[r0:r1, None] + sq_n[None, r1:] - 2.0 * rect).reshape(-1))
-            pieces.append(sq_n[rows_tri] + sq_n[cols_tri] - 2.0 * tri)
-            sq = torch.cat(pieces).clamp_(min=0.0)
-        if sq.numel() == 0:
+        rect, tri = G[:, r1:], G[:, r0:r1][iu[0], iu[1]]
+        if rect.numel() + tri.numel() == 0:
             return
+        limit = 30.0 if G.dtype == torch.float32 else 300.0
         for a, t in enumerate(self.ts):
-            self.lse[a, index] = float(torch.logsumexp(sq * (-t), dim=0))
+            if self.normalize and 2.0 * t <= limit:
+                # exp(-t |x^ - y^|^2) = exp(-2t) exp(2t cos): bounded, so sum directly
+                inv = sp.inv_q
+                total = 0.0
+                if rect.numel():
+                    e = torch.mul(rect, inv[None, r1:])
+                    e.mul_((2.0 * t) * inv[r0:r1, None]).exp_()
+                    total += float(e.sum(dtype=torch.float64))
+                    del e
+                if tri.numel():
+                    e = tri * inv[rows_tri] * inv[cols_tri] * (2.0 * t)
+                    total += float(e.exp_().sum(dtype=torch.float64))
+                self.lse[a, index] = (math.log(total) if total > 0 else -math.inf) - 2.0 * t
+                continue
+            pieces = []
+            if self.normalize:
+                inv = sp.inv_q
+                cos = [(rect * inv[r0:r1, None] * inv[None, r1:]).reshape(-1),
+                       tri * inv[rows_tri] * inv[cols_tri]]
+                pieces = [(2.0 - 2.0 * c).clamp_(min=0.0) for c in cos]
+            else:
+                sq_n = sp.sq_q
+                pieces = [(sq_n[r0:r1, None] + sq_n[None, r1:] - 2.0 * rect).reshape(-1),
+                          sq_n[rows_tri] + sq_n[cols_tri] - 2.0 * tri]
+                pieces = [p.clamp_(min=0.0) for p in pieces]
+            lse = [float(torch.logsumexp(p * (-t), dim=0)) for p in pieces if p.numel()]
+            self.lse[a, index] = float(np.logaddexp.reduce(lse))
 
     def update(self, blk: _Block) -> None:
         pass
@@ -481,48 +617,58 @@ class _Uniformity(_Consumer):
 
 # ----------------------------------------------------------------------------- the sweep
 def _sweep(space: _Space, consumers: list, *, chunk_size: int, comm: Comm, progress,
-           desc: str = "distances") -> int:
+           desc: str = "distances", workers: int = 1) -> int:
     n = space.n_queries
     starts = list(range(0, n, chunk_size))
     mine = [(bi, r0) for bi, r0 in enumerate(starts) if comm.owns(bi)]
-    iterator = mine
-    if progress:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(mine, desc=desc, unit="block", disable=(comm.rank != 0))
     work = float(n) * space.n_columns * max(8, space.Q.shape[1])
+    if space.device.type != "cpu" or work < SMALL_WORK:
+        workers = 1
+    rows = min(chunk_size, n)
+    buffers: dict = {}
+
+    def process(wid, job):
+        bi, r0 = job
+        if wid not in buffers:
+            g = torch.empty((rows, space.n_columns), dtype=space.dtype, device=space.device)
+            buffers[wid] = (g, torch.empty_like(g) if space.device.type == "cpu" else None)
+        gram_buf, sort_buf = buffers[wid]
+        r1 = min(r0 + chunk_size, n)
+        G = space.gram(r0, r1, out=gram_buf[: r1 - r0])
+        for c in consumers:
+            c.on_gram(bi, r0, r1, G)
+        D = space.finish(G, r0, r1, exclude_self=space.same)
+        blk = _Block(bi, r0, r1, D, space.same,
+                     None if sort_buf is None else sort_buf[: r1 - r0])
+        for c in consumers:
+            c.update(blk)
+
     with torch.no_grad(), single_thread_if_small(work, space.device):
-        for bi, r0 in iterator:
-            r1 = min(r0 + chunk_size, n)
-            G = space.gram(r0, r1)
-            for c in consumers:
-                c.on_gram(bi, r0, r1, G)
-            D = space.finish(G, r0, r1, exclude_self=space.same)
-            blk = _Block(bi, r0, r1, D, space.same)
-            for c in consumers:
-                c.update(blk)
+        run_blocks(mine, process, workers=workers, progress=progress, desc=desc,
+                   rank=comm.rank)
     for c in consumers:
         c.reduce(comm)
     return len(starts)
 
 
-def _sweep_general(space, consumers, chunk, comm, progress, exclude_self):
+def _sweep_general(space, consumers, chunk, comm, progress, exclude_self, workers=1):
     n = space.n_queries
     starts = list(range(0, n, chunk))
     mine = [(bi, r0) for bi, r0 in enumerate(starts) if comm.owns(bi)]
-    iterator = mine
-    if progress:
-        from tqdm.auto import tqdm
-
-        iterator = tqdm(mine, desc="distances", unit="block", disable=(comm.rank != 0))
     work = float(n) * space.n_columns * max(8, space.Q.shape[1])
+    if space.device.type != "cpu" or work < SMALL_WORK:
+        workers = 1
+
+    def process(wid, job):
+        bi, r0 = job
+        r1 = min(r0 + chunk, n)
+        D = space.finish(space.gram(r0, r1), r0, r1, exclude_self=exclude_self)
+        blk = _Block(bi, r0, r1, D, False)
+        for c in consumers:
+            c.update(blk)
+
     with torch.no_grad(), single_thread_if_small(work, space.device):
-        for bi, r0 in iterator:
-            r1 = min(r0 + chunk, n)
-            D = space.finish(space.gram(r0, r1), r0, r1, exclude_self=exclude_self)
-            blk = _Block(bi, r0, r1, D, False)
-            for c in consumers:
-                c.update(blk)
+        run_blocks(mine, process, workers=workers, progress=progress, rank=comm.rank)
     for c in consumers:
         c.reduce(comm)
 
@@ -556,4 +702,4 @@ class _Radius(_Consumer):
         vals = D[rows, cols]
         order = torch.sort(vals, stable=True).indices
         order = order[torch.sort(rows[order], stable=True).indices]
-        self.parts.append((blk.r0 + rows[order], cols[order], vals[order]))
+        self.parts.append((blk.index, blk.r0 + rows[order], cols[order], vals[order]))

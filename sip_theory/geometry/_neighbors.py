@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from .._validation import check_one_of, check_positive_int
-from ._arrays import DEFAULT_MEMORY_BUDGET, as_tensor2d, fingerprint
+from ._arrays import DEFAULT_MEMORY_BUDGET, as_tensor2d, fingerprint, parse_memory
 from ._distributed import resolve_comm
 from ._engine import (
     _KNN,
@@ -24,9 +24,13 @@ from ._engine import (
     _Space,
     _sweep,
     _Uniformity,
+    cpu_workers,
 )
 
 __all__ = ["EdgeStats", "Neighbors", "PairStats", "compute_neighbors"]
+
+# smallest pair buffer (values); tests lower it to force many flushes
+_MIN_PAIR_CAPACITY = 1 << 16
 
 
 @dataclass(frozen=True, eq=False)
@@ -208,7 +212,9 @@ def compute_neighbors(
         Compute dtype; default keeps float32/float64 input.
     chunk_size : int, optional
         Query rows per block; default from ``memory_budget``. Results do not depend on it.
-    memory_budget : int or str, default "512MiB"
+    memory_budget : int or str, default "1GiB"
+        Scratch memory of the sweep: with pair counts, half of it buffers pair
+        distances for sorting and half holds the distance blocks.
     backend : {"torch", "faiss", "auto"}, default "torch"
         ``"faiss"`` (only when importable) computes the kNN lists and nothing else.
     progress : bool, default False
@@ -281,7 +287,12 @@ def compute_neighbors(
         )
 
     space = _Space(X, None, metric)
-    chunk = _chunk(chunk_size, memory_budget, n, X.element_size())
+    budget = parse_memory(memory_budget)
+    counting = g is not None and (pairs or histogram_bins) or bool(histogram_bins)
+    pair_capacity = max(_MIN_PAIR_CAPACITY, budget // 2 // X.element_size()) if counting else 0
+    block_budget = budget - pair_capacity * X.element_size() if counting else budget
+    workers = cpu_workers() if X.device.type == "cpu" else 1
+    chunk = _chunk(chunk_size, max(block_budget // workers, 1), n, X.element_size())
     n_blocks = math.ceil(n / chunk)
     knn_c = _KNN(n, k, X.dtype, X.device)
     consumers: list[_Consumer] = []
@@ -309,14 +320,14 @@ def compute_neighbors(
         if pairs or histogram_bins:
             thresholds = torch.sort(d_up).values
             hist = _hist_edges(space, histogram_bins) if histogram_bins else None
-            pair_c = _PairCounts(thresholds, hist)
+            pair_c = _PairCounts(thresholds, hist, pair_capacity, workers)
             consumers.append(pair_c)
     elif histogram_bins:
         pair_c = _PairCounts(torch.zeros(0, dtype=X.dtype, device=X.device),
-                             _hist_edges(space, histogram_bins))
+                             _hist_edges(space, histogram_bins), pair_capacity, workers)
         consumers.append(pair_c)
     consumers.append(knn_c)
-    _sweep(space, consumers, chunk_size=chunk, comm=comm, progress=progress)
+    _sweep(space, consumers, chunk_size=chunk, comm=comm, progress=progress, workers=workers)
 
     def np_(t):
         return t.detach().cpu().numpy()

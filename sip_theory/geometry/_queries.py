@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from .._validation import check_one_of, check_positive_int
-from ._arrays import DEFAULT_MEMORY_BUDGET, as_tensor2d
+from ._arrays import DEFAULT_MEMORY_BUDGET, as_tensor2d, parse_memory
 from ._distributed import Comm, resolve_comm
 from ._engine import (
     _KNN,
@@ -20,6 +20,7 @@ from ._engine import (
     _Radius,
     _Space,
     _sweep_general,
+    cpu_workers,
 )
 
 __all__ = ["iter_distance_blocks", "knn", "radius_neighbors"]
@@ -94,8 +95,10 @@ def knn(
     else:
         space = _Space(Q, R, metric)
         c = _KNN(Q.shape[0], k, Q.dtype, Q.device)
-        chunk = _chunk(chunk_size, memory_budget, n_ref, Q.element_size())
-        _sweep_general(space, [c], chunk, comm, progress, exclude)
+        workers = cpu_workers()
+        chunk = _chunk(chunk_size, parse_memory(memory_budget) // workers, n_ref,
+                       Q.element_size())
+        _sweep_general(space, [c], chunk, comm, progress, exclude, workers)
         dist, ind = c.distances, c.indices
     if isinstance(queries, torch.Tensor):
         return torch.as_tensor(dist).to(queries.device), torch.as_tensor(ind).to(queries.device)
@@ -162,15 +165,17 @@ def radius_neighbors(
     exclude = R is None if exclude_self is None else bool(exclude_self)
     space = _Space(Q, R, metric)
     n_ref = space.n_columns
-    chunk = _chunk(chunk_size, memory_budget, n_ref, Q.element_size())
+    workers = cpu_workers()
+    chunk = _chunk(chunk_size, parse_memory(memory_budget) // workers, n_ref, Q.element_size())
     comm = resolve_comm(distributed)
     c = _Radius(float(radius))
-    _sweep_general(space, [c], chunk, comm, progress, exclude)
+    _sweep_general(space, [c], chunk, comm, progress, exclude, workers)
     n = Q.shape[0]
-    if c.parts:
-        rows = torch.cat([p[0] for p in c.parts])
-        cols = torch.cat([p[1] for p in c.parts])
-        vals = torch.cat([p[2] for p in c.parts])
+    parts = sorted(c.parts, key=lambda p: p[0])  # workers finish blocks in any order
+    if parts:
+        rows = torch.cat([p[1] for p in parts])
+        cols = torch.cat([p[2] for p in parts])
+        vals = torch.cat([p[3] for p in parts])
     else:
         rows = torch.zeros(0, dtype=torch.int64, device=Q.device)
         cols = rows.clone()

@@ -8,10 +8,10 @@ import numpy as np
 import torch
 
 from .._validation import check_one_of
-from ._arrays import like_input
+from ._arrays import like_input, parse_memory
 from ._common import ENGINE_DEFAULTS, get_neighbors, label_codes, prepare
 from ._distributed import resolve_comm
-from ._engine import _chunk, _Space, _sweep
+from ._engine import _chunk, _Space, _sweep, cpu_workers
 
 __all__ = ["RANKME_VARIANTS", "alignment", "cdnv", "nc1", "rankme", "uniformity"]
 
@@ -127,11 +127,13 @@ def uniformity(embeddings, *, t: float = 2.0, normalize: bool = True, neighbors=
     from ._engine import _Uniformity
 
     space = _Space(X, None, "dot")
-    chunk = _chunk(engine["chunk_size"], engine["memory_budget"], n, X.element_size())
+    workers = cpu_workers() if X.device.type == "cpu" else 1
+    chunk = _chunk(engine["chunk_size"], parse_memory(engine["memory_budget"]) // workers, n,
+                   X.element_size())
     n_blocks = math.ceil(n / chunk)
     c = _Uniformity(space, (t,), bool(normalize), n_blocks)
     _sweep(space, [c], chunk_size=chunk, comm=resolve_comm(engine["distributed"]),
-           progress=engine["progress"], desc="uniformity")
+           progress=engine["progress"], desc="uniformity", workers=workers)
     return like_input(c.values(n)[t], embeddings)
 
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import torch
 
 from .._validation import check_positive_int
-from ._arrays import like_input, single_thread_if_small
+from ._arrays import SMALL_WORK, like_input, single_thread_if_small
 from ._common import ENGINE_DEFAULTS, prepare
 from ._distributed import resolve_comm
-from ._engine import _KNN, _Block, _check_metric, _chunk, _sort_rows, _Space
+from ._engine import _KNN, _Block, _check_metric, _chunk, _Space, cpu_workers, run_blocks
 
 __all__ = ["NeighborhoodPreservation", "continuity", "neighborhood_preservation",
            "trustworthiness"]
@@ -136,31 +137,35 @@ def neighborhood_preservation(
         raise ValueError(f"k must be < n_samples / 2 = {n / 2}, got {k}")
     sx, se = _Space(X, None, input_metric), _Space(E, None, metric)
     chunk = _chunk(engine["chunk_size"], engine["memory_budget"], n, E.element_size())
-    chunk = max(1, chunk // 2) if engine["chunk_size"] is None else chunk
+    chunk = max(1, chunk // (2 * cpu_workers())) if engine["chunk_size"] is None else chunk
     comm = resolve_comm(engine["distributed"])
     kx, ke = _KNN(n, k, X.dtype, X.device), _KNN(n, k, E.dtype, E.device)
     totals = torch.zeros(2, dtype=torch.int64)
     starts = list(range(0, n, chunk))
     mine = [(bi, r0) for bi, r0 in enumerate(starts) if comm.owns(bi)]
-    iterator = mine
-    if engine["progress"]:
-        from tqdm.auto import tqdm
+    lock = threading.Lock()
 
-        iterator = tqdm(mine, desc="trustworthiness", unit="block", disable=comm.rank != 0)
+    def process(wid, job):
+        bi, r0 = job
+        r1 = min(r0 + chunk, n)
+        bx = _Block(bi, r0, r1, sx.finish(sx.gram(r0, r1), r0, r1, True), True)
+        be = _Block(bi, r0, r1, se.finish(se.gram(r0, r1), r0, r1, True), True)
+        Sx, Se = bx.sorted_rows(), be.sorted_rows()
+        kx.update(bx)
+        ke.update(be)
+        r_x = _ranks_of(bx.D, Sx, ke.indices[r0:r1])  # input ranks of embedding nbrs
+        r_e = _ranks_of(be.D, Se, kx.indices[r0:r1])  # embedding ranks of input nbrs
+        a = int((r_x - k).clamp(min=0).sum())
+        b = int((r_e - k).clamp(min=0).sum())
+        with lock:
+            totals[0] += a
+            totals[1] += b
+
     work = 2.0 * n * n * max(8, X.shape[1], E.shape[1])
+    workers = cpu_workers() if E.device.type == "cpu" else 1
     with torch.no_grad(), single_thread_if_small(work, E.device):
-        for bi, r0 in iterator:
-            r1 = min(r0 + chunk, n)
-            bx = _Block(bi, r0, r1, sx.finish(sx.gram(r0, r1), r0, r1, True), True)
-            be = _Block(bi, r0, r1, se.finish(se.gram(r0, r1), r0, r1, True), True)
-            Sx, Se = _sort_rows(bx.D), _sort_rows(be.D)
-            bx._sorted, be._sorted = Sx, Se
-            kx.update(bx)
-            ke.update(be)
-            r_x = _ranks_of(bx.D, Sx, ke.indices[r0:r1])  # input ranks of embedding nbrs
-            r_e = _ranks_of(be.D, Se, kx.indices[r0:r1])  # embedding ranks of input nbrs
-            totals[0] += int((r_x - k).clamp(min=0).sum())
-            totals[1] += int((r_e - k).clamp(min=0).sum())
+        run_blocks(mine, process, workers=workers if work >= SMALL_WORK else 1,
+                   progress=engine["progress"], desc="trustworthiness", rank=comm.rank)
     totals = comm.sum(totals)
     norm = 2.0 / (n * k * (2.0 * n - 3.0 * k - 1.0))
     return NeighborhoodPreservation(

@@ -86,6 +86,19 @@ def test_edge_ranks_and_pair_counts_chunked_equal_bruteforce(data, chunk, densit
     assert (nb.pairs.n_lt == (vals[None, :] < t[:, None]).sum(1)).all()
 
 
+@pytest.mark.parametrize("capacity", [1, 5, 37, 10_000])
+def test_pair_counts_do_not_depend_on_the_pair_buffer_size(monkeypatch, capacity):
+    import sip_theory.geometry._neighbors as nbm
+
+    X = np.random.default_rng(11).integers(-2, 3, size=(23, 2)).astype(float)
+    E = [(i, j) for i in range(23) for j in range(i + 1, 23) if (i * j) % 7 == 1]
+    ref = compute_neighbors(X, k=1, graph=E, histogram_bins=5)
+    monkeypatch.setattr(nbm, "_MIN_PAIR_CAPACITY", capacity)
+    got = compute_neighbors(X, k=1, graph=E, histogram_bins=5, memory_budget=1, chunk_size=4)
+    assert (got.pairs.n_le == ref.pairs.n_le).all() and (got.pairs.n_lt == ref.pairs.n_lt).all()
+    assert (got.pairs.hist_le == ref.pairs.hist_le).all()
+
+
 @pytest.mark.parametrize("metric", ["euclidean", "sqeuclidean", "cosine", "dot"])
 def test_every_metric_matches_scipy_distances_and_order(metric):
     rng = np.random.default_rng(1)
@@ -168,9 +181,12 @@ def test_iter_distance_blocks_tile_the_distance_matrix():
 
 def test_memory_budget_sets_the_chunk_size():
     assert chunk_size_for(1000, itemsize=8, memory_budget=48_000) == 1
-    assert chunk_size_for(1000, itemsize=8, memory_budget="480KB") == 10
+    assert chunk_size_for(1000, itemsize=8, memory_budget="480KB") == 15
+    from sip_theory.geometry._engine import cpu_workers
+
+    workers = cpu_workers()  # each block worker gets its share of the budget
     nb = compute_neighbors(np.zeros((50, 2)) + np.arange(50)[:, None], k=1,
-                           memory_budget=50 * 8 * 6 * 7)
+                           memory_budget=50 * 8 * 4 * 7 * workers)
     assert nb.chunk_size == 7 and nb.n_blocks == 8
 
 
