@@ -13,6 +13,7 @@ import sys
 # module path of every subcommand's ``add_parser``; order = order in --help
 _SUBCOMMANDS = [
     "sip_theory._demo",
+    "sip_theory.experiments._reproduce",
 ]
 
 

@@ -39,6 +39,7 @@ __all__ = [
     "register_task",
     "get_task",
     "run_experiment",
+    "run_experiments",
     "load_results",
     "library_versions",
 ]
@@ -298,62 +299,132 @@ def run_experiment(
     >>> [r["metrics"]["x"] for r in recs]
     [0, 2]
     """
-    from tqdm.auto import tqdm
-
     if not isinstance(spec, ExperimentSpec):
         raise TypeError(f"spec must be an ExperimentSpec, got {type(spec).__name__}")
+    return run_experiments([spec], out_dir, jobs=jobs, device=device, resume=resume,
+                           progress=progress, torch_threads=torch_threads)[spec.name]
+
+
+def run_experiments(
+    specs,
+    out_dir,
+    *,
+    jobs: int = 1,
+    device: str = "cpu",
+    resume: bool = True,
+    progress: bool = True,
+    torch_threads: int | None = None,
+) -> dict:
+    """Run several experiments through one pool of workers (see :func:`run_experiment`).
+
+    All pending units of all ``specs`` are queued together, so parallel workers
+    stay busy across experiment boundaries and are started only once. Each
+    experiment's ``results.csv`` is written as soon as its last unit finishes.
+
+    Returns
+    -------
+    dict of str to list of dict
+        Experiment name -> its records, in :meth:`ExperimentSpec.runs` order.
+
+    Raises
+    ------
+    RunFailedError
+        After every unit has run, when any unit failed (completed units are kept).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> @register_task("doc-quad")
+    ... def _quad(run, *, device="cpu"):
+    ...     return {"metrics": {"x": run.seed * 4}}
+    >>> specs = [ExperimentSpec(n, "doc-quad", seeds=[1]) for n in ("a", "b")]
+    >>> out = run_experiments(specs, tempfile.mkdtemp(), progress=False)
+    >>> {k: v[0]["metrics"]["x"] for k, v in out.items()}
+    {'a': 4, 'b': 4}
+    """
+    from tqdm.auto import tqdm
+
+    specs = list(specs)
+    for spec in specs:
+        if not isinstance(spec, ExperimentSpec):
+            raise TypeError(f"spec must be an ExperimentSpec, got {type(spec).__name__}")
+        get_task(spec.task)
+    names = [s.name for s in specs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"experiment names must be distinct, got {names}")
     if device not in ("cpu", "cuda"):
         raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
     if not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
-    get_task(spec.task)
-    root = Path(os.fspath(out_dir)) / spec.name
-    runs_dir = root / "runs"
-    runs_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_json(root / "spec.json", spec.to_dict())
 
-    runs = spec.runs()
-    records: dict[str, dict] = {}
-    todo = []
-    for run in runs:
-        path = runs_dir / f"{run.run_id}.json"
-        if resume and _is_complete(path, run):
-            records[run.run_id] = json.loads(path.read_text())
-            records[run.run_id]["resumed"] = True
-        else:
-            todo.append(run)
+    state = {}
+    todo = []  # (spec name, run)
+    for spec in specs:
+        root = Path(os.fspath(out_dir)) / spec.name
+        runs_dir = root / "runs"
+        runs_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_json(root / "spec.json", spec.to_dict())
+        runs = spec.runs()
+        records: dict[str, dict] = {}
+        pending = 0
+        for run in runs:
+            path = runs_dir / f"{run.run_id}.json"
+            if resume and _is_complete(path, run):
+                records[run.run_id] = json.loads(path.read_text())
+                records[run.run_id]["resumed"] = True
+            else:
+                todo.append((spec.name, run))
+                pending += 1
+        state[spec.name] = {"root": root, "runs": runs, "records": records,
+                            "pending": pending}
     if torch_threads is None and jobs > 1:
         torch_threads = 1
 
     failures = []
 
-    def _store(record):
-        name = record["run_id"] + (".json" if record["status"] == "ok" else ".failed.json")
-        atomic_write_json(runs_dir / name, record)
-        records[record["run_id"]] = record
+    def _finish(name):
+        st = state[name]
+        _write_tidy_csv(st["root"] / "results.csv", [st["records"][r.run_id] for r in st["runs"]])
+
+    for name, st in state.items():
+        if st["pending"] == 0:
+            _finish(name)
+
+    def _store(name, record):
+        st = state[name]
+        runs_dir = st["root"] / "runs"
+        fname = record["run_id"] + (".json" if record["status"] == "ok" else ".failed.json")
+        atomic_write_json(runs_dir / fname, record)
+        st["records"][record["run_id"]] = record
         if record["status"] != "ok":
             failures.append(record)
+        st["pending"] -= 1
+        if st["pending"] == 0:
+            _finish(name)
 
-    bar = tqdm(total=len(todo), desc=spec.name, disable=not progress or not todo, leave=False)
+    desc = specs[0].name if len(specs) == 1 else f"{len(specs)} experiments"
+    bar = tqdm(total=len(todo), desc=desc, disable=not progress or not todo, leave=False)
     if jobs == 1 or len(todo) <= 1:
-        for run in todo:
-            _store(_execute(run, device, torch_threads))
+        for name, run in todo:
+            bar.set_postfix_str(f"{run.experiment}/{run.arm}/seed{run.seed}", refresh=False)
+            _store(name, _execute(run, device, torch_threads))
             bar.update()
     else:
         import multiprocessing as mp
 
         with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
-            futures = [pool.submit(_execute, run, device, torch_threads) for run in todo]
+            futures = {pool.submit(_execute, run, device, torch_threads): name
+                       for name, run in todo}
             for fut in as_completed(futures):
-                _store(fut.result())
+                _store(futures[fut], fut.result())
                 bar.update()
     bar.close()
-    ordered = [records[r.run_id] for r in runs]
-    _write_tidy_csv(root / "results.csv", ordered)
     if failures:
         msgs = "; ".join(f"{f['run_id']}: {f['error']}" for f in failures[:3])
-        raise RunFailedError(f"{len(failures)} run(s) of {spec.name!r} failed: {msgs}")
-    return ordered
+        which = sorted({f["config"]["experiment"] for f in failures})
+        raise RunFailedError(f"{len(failures)} run(s) of {', '.join(map(repr, which))} "
+                             f"failed: {msgs}")
+    return {name: [st["records"][r.run_id] for r in st["runs"]] for name, st in state.items()}
 
 
 def _flatten_metrics(metrics: Mapping, prefix: str = "") -> Iterable[tuple[str, float]]:

@@ -118,18 +118,31 @@ def _heldout_lc(graph, pt_nodes, ft_nodes, y_all) -> dict:
 
 
 def _geometry(emb_pt, pt_graph, labels) -> dict:
-    """A compact geometry report of the PT embeddings against G_PT and the main label set."""
-    from ..geometry import edge_auroc, link_lrap, nc1, rankme
+    """A compact geometry report of the PT embeddings against G_PT and the main label set.
 
-    out = {}
-    if pt_graph.n_edges:
-        out["edge_auroc"] = _finite(edge_auroc(emb_pt, pt_graph))
-        out["link_lrap"] = _finite(link_lrap(emb_pt, pt_graph))
-    out["rankme"] = _finite(rankme(emb_pt))
-    out["nc1"] = _finite(nc1(emb_pt, labels))
-    out["mean_norm"] = _finite(np.linalg.norm(np.asarray(emb_pt, dtype=np.float64), axis=1)
-                               .mean())
-    return out
+    Read off :func:`sip_theory.geometry.geometry_report` (one distance sweep):
+    link retrieval (LRAP, MRR), graph recovery (margin, edge AUROC, best F1),
+    LC on the embedding's 3-NN graph beside LC on G_PT, alignment, uniformity,
+    effective rank (RankMe) and class collapse (NC1, CDNV).
+    """
+    from ..geometry import geometry_report
+
+    rep = geometry_report(emb_pt, pt_graph if pt_graph.n_edges else None, labels,
+                          linear=False, histogram_bins=8).to_dict()
+    ret = rep.get("retrieval") or {}
+    rec = rep.get("recovery") or {}
+    con = rep.get("consistency") or {}
+    out = {
+        "link_lrap": ret.get("lrap"), "link_mrr": ret.get("mrr"),
+        "recovery_margin": rec.get("margin"), "edge_auroc": rec.get("auroc"),
+        "best_f1": rec.get("best_f1"),
+        "lc_embedding_knn3": con.get("lc_embedding"), "lc_graph": con.get("lc_graph"),
+        "alignment": rep.get("alignment"), "uniformity": rep.get("uniformity"),
+        "rankme": (rep.get("rankme") or {}).get("garrido2023"),
+        "nc1": rep.get("nc1"), "cdnv": rep.get("cdnv"),
+        "mean_norm": float(np.linalg.norm(np.asarray(emb_pt, dtype=np.float64), axis=1).mean()),
+    }
+    return {k: _finite(v) for k, v in out.items()}
 
 
 def measure_embeddings(

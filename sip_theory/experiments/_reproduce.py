@@ -1,0 +1,620 @@
+"""``sip-theory reproduce``: run the synthetic experiments of a profile and report them.
+
+:func:`reproduce` runs the specifications of :func:`profile_specs` through the
+resumable runner, then :func:`summarize` reads every stored run record and
+writes, under the output folder:
+
+* ``table.md`` / ``table.csv``: ours vs the paper (:data:`PAPER_FIG5A`), 3-NN
+  macro AUROC of both arms with the LC of each graph (Theorem 1's prediction);
+* ``mechanistic.md``: the 3x3 FT-task topology grid vs :data:`PAPER_MECHANISTIC`;
+* ``noise_curve.png``, ``lc_vs_gain.png``, ``mobius_pca.png``;
+* ``summary.json`` (every aggregate, per-seed raw values, acceptance checks,
+  wall times) and ``summary.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .._atomic import atomic_path, atomic_write_json, atomic_write_text
+from ._profiles import EXPERIMENTS, NOISE_LEVELS, QUICK_SCHEDULE, profile_specs
+from ._runner import library_versions, run_experiments
+
+__all__ = [
+    "PAPER_FIG5A",
+    "PAPER_MECHANISTIC",
+    "PAPER_NOISE_CURVE",
+    "PAPER_SOURCE",
+    "add_parser",
+    "load_records",
+    "reproduce",
+    "summarize",
+]
+
+PAPER_SOURCE = (
+    "McDermott, Yap, Szolovits, Zitnik, Structure-inducing pre-training, Nature Machine "
+    "Intelligence 5 (2023), Fig. 5a and the official reproduction notebooks, as transcribed "
+    "in shared/spec/experiments.md section 4 (noise curve read off the original plot)"
+)
+
+#: Paper Fig. 5a: 3-NN macro AUROC, LM-only PT -> SIPT (lambda = 0.1), and the LC class.
+#: Row -> (experiment, evaluated label set, LC class, LM, SIPT).
+PAPER_FIG5A = {
+    "CLIQUES": ("cliques_p00", "topic", "high", 0.62, 0.94),
+    "PLANE": ("plane", "vertex", "high", 0.51, 0.94),
+    "MOBIUS": ("mobius", "vertex", "high", 0.55, 0.89),
+    "SPHERE": ("sphere", "vertex", "high", 0.51, 0.86),
+    "TORUS": ("torus", "vertex", "high", 0.54, 0.77),
+    "NEIGHBORHOOD": ("mech_neighborhood", "neighborhood", "high", 0.94, 0.99),
+    "MOTIF": ("mech_motif", "motif", "high", 0.73, 0.88),
+    "STRUCTURAL": ("mech_structural", "structural", "low", 0.90, 0.79),
+}
+
+#: Paper: AUROC lambda=0 -> 0.1 with the text following one label set (key) and
+#: each label set evaluated (inner key).
+PAPER_MECHANISTIC = {
+    "motif": {"motif": (0.725, 0.884), "structural": (0.662, 0.690),
+              "neighborhood": (0.643, 0.760)},
+    "structural": {"motif": (0.601, 0.741), "structural": (0.905, 0.790),
+                   "neighborhood": (0.556, 0.643)},
+    "neighborhood": {"motif": (0.632, 0.826), "structural": (0.465, 0.597),
+                     "neighborhood": (0.937, 0.990)},
+}
+
+#: Paper: CLIQUES 3-NN AUROC per noise level (read off the original plot, 6 seeds).
+PAPER_NOISE_CURVE = {
+    "p": NOISE_LEVELS,
+    "sipt": (0.94, 0.83, 0.82, 0.74, 0.65),
+    "lm": (0.62, 0.63, 0.62, 0.61, 0.65),
+}
+
+_MAIN_METRICS = ("knn3_pt_auroc", "knn3_pt_accuracy", "knn3_ft_auroc", "knn3_ft_accuracy",
+                 "linear_accuracy", "linear_auroc", "lc", "lc_ft", "rnn_accuracy",
+                 "recovered", "recovery_margin", "best_f1")
+_RUN_METRICS = ("masked_token_accuracy", "final_loss_m", "final_loss_si", "homophily",
+                "steps_per_second")
+
+
+# --------------------------------------------------------------------------- loading
+def load_records(out_dir) -> dict:
+    """Every successful run record under ``out_dir``: ``{experiment: [record, ...]}``.
+
+    Only records whose configuration matches the experiment's current
+    ``spec.json`` are kept (a stale record of an older configuration is ignored).
+    """
+    out = {}
+    root = Path(os.fspath(out_dir))
+    for spec_path in sorted(root.glob("*/spec.json")):
+        spec = json.loads(spec_path.read_text())
+        arms, seeds = spec["arms"], set(spec["seeds"])
+        recs = []
+        for path in sorted((spec_path.parent / "runs").glob("*.json")):
+            if path.name.endswith(".failed.json"):
+                continue
+            rec = json.loads(path.read_text())
+            cfg = rec.get("config", {})
+            arm = cfg.get("arm")
+            if rec.get("status") != "ok" or arm not in arms or cfg.get("seed") not in seeds:
+                continue
+            if cfg.get("params") != {**spec["params"], **arms[arm]}:
+                continue
+            recs.append(rec)
+        if recs:
+            out[spec["name"]] = recs
+    return out
+
+
+def _stats(values) -> dict:
+    v = np.array([np.nan if x is None else float(x) for x in values], dtype=np.float64)
+    ok = v[np.isfinite(v)]
+    return {"mean": float(ok.mean()) if ok.size else None,
+            "std": float(ok.std()) if ok.size else None,  # population std (ddof = 0)
+            "n": int(ok.size), "values": [None if not np.isfinite(x) else float(x) for x in v]}
+
+
+def _aggregate(records) -> dict:
+    """Per label set and metric: both arms' stats and the paired (by seed) SIPT - LM gain."""
+    by_arm = {}
+    for rec in records:
+        by_arm.setdefault(rec["config"]["arm"], {})[rec["config"]["seed"]] = rec
+    paired = sorted(set(by_arm.get("lm", {})) & set(by_arm.get("sipt", {})))
+    first = records[0]
+    tasks = first["dataset"]["eval_tasks"]
+    out = {"seeds": paired, "tasks": {}, "run": {}}
+    for task in tasks:
+        t_out = {}
+        for metric in _MAIN_METRICS:
+            row = {}
+            for arm in ("lm", "sipt"):
+                row[arm] = _stats([by_arm.get(arm, {}).get(s, {}).get("metrics", {})
+                                   .get(task, {}).get(metric) for s in paired])
+            lm, si = row["lm"]["values"], row["sipt"]["values"]
+            diffs = [None if a is None or b is None else b - a
+                     for a, b in zip(lm, si, strict=True)]
+            row["gain"] = _stats(diffs)
+            t_out[metric] = row
+        out["tasks"][task] = t_out
+    for metric in _RUN_METRICS:
+        out["run"][metric] = {arm: _stats([by_arm.get(arm, {}).get(s, {}).get("metrics", {})
+                                           .get(metric) for s in paired])
+                              for arm in ("lm", "sipt")}
+    geo = {}
+    for key in (first["metrics"].get("geometry") or {}):
+        geo[key] = {arm: _stats([by_arm[arm][s]["metrics"]["geometry"].get(key)
+                                 for s in paired]) for arm in ("lm", "sipt") if arm in by_arm}
+    out["geometry"] = geo
+    out["graph_hashes"] = {str(s): by_arm["lm"][s]["dataset"]["graph_hash"]
+                           for s in paired}
+    out["paired_data_identical"] = all(
+        by_arm["lm"][s]["dataset"]["graph_hash"] == by_arm["sipt"][s]["dataset"]["graph_hash"]
+        for s in paired)
+    out["wall_time_s"] = float(sum(r.get("wall_time_s", 0.0) for r in records))
+    out["n_runs"] = len(records)
+    return out
+
+
+# --------------------------------------------------------------------------- summary
+def _get(agg, exp, task, metric, arm, key="mean"):
+    try:
+        return agg[exp]["tasks"][task][metric][arm][key]
+    except KeyError:
+        return None
+
+
+def _fmt(mean, std=None, digits=2):
+    if mean is None:
+        return "n/a"
+    s = f"{mean:.{digits}f}"
+    if std is not None:
+        s += f" ± {std:.{digits}f}"
+    return s
+
+
+def _acceptance(agg) -> dict:
+    high = [r for r, v in PAPER_FIG5A.items() if v[2] == "high"]
+    gains = {}
+    for row, (exp, task, *_rest) in PAPER_FIG5A.items():
+        g = _get(agg, exp, task, "knn3_pt_auroc", "gain")
+        if g is not None:
+            gains[row] = g
+    have_high = [r for r in high if r in gains]
+    out = {"gains": gains}
+    if have_high:
+        out["high_lc_rows"] = have_high
+        out["sipt_beats_lm_on_all_high_lc"] = all(gains[r] > 0 for r in have_high)
+        out["high_lc_rows_with_gain"] = [r for r in have_high if gains[r] > 0]
+        out["mean_high_lc_gain"] = float(np.mean([gains[r] for r in have_high]))
+        out["mean_high_lc_gain_ge_0.15"] = out["mean_high_lc_gain"] >= 0.15
+        out["all_seven_present"] = len(have_high) == 7
+    if "STRUCTURAL" in gains:
+        out["structural_gain"] = gains["STRUCTURAL"]
+        out["sipt_loses_on_structural"] = gains["STRUCTURAL"] < 0
+    ps, gs = [], []
+    for p, exp in zip(NOISE_LEVELS, EXPERIMENTS[:5], strict=True):
+        g = _get(agg, exp, "topic", "knn3_pt_auroc", "gain")
+        if g is not None:
+            ps.append(p)
+            gs.append(g)
+    if len(ps) >= 2:
+        from scipy.stats import spearmanr
+
+        rho = float(spearmanr(ps, gs).statistic) if len(set(gs)) > 1 else float("nan")
+        out["noise_gain"] = dict(zip([str(p) for p in ps], gs, strict=True))
+        out["noise_spearman"] = None if math.isnan(rho) else rho
+        out["cliques_gain_shrinks_with_noise"] = bool(gs[-1] < gs[0] and rho < 0)
+    return out
+
+
+def _table_rows(agg):
+    rows = []
+    for row, (exp, task, lc_class, p_lm, p_si) in PAPER_FIG5A.items():
+        if exp not in agg:
+            continue
+        rows.append({
+            "graph": row, "experiment": exp, "task": task, "paper_lc": lc_class,
+            "lc": _get(agg, exp, task, "lc", "lm"),
+            "lm": _get(agg, exp, task, "knn3_pt_auroc", "lm"),
+            "lm_std": _get(agg, exp, task, "knn3_pt_auroc", "lm", "std"),
+            "sipt": _get(agg, exp, task, "knn3_pt_auroc", "sipt"),
+            "sipt_std": _get(agg, exp, task, "knn3_pt_auroc", "sipt", "std"),
+            "gain": _get(agg, exp, task, "knn3_pt_auroc", "gain"),
+            "gain_std": _get(agg, exp, task, "knn3_pt_auroc", "gain", "std"),
+            "paper_lm": p_lm, "paper_sipt": p_si, "paper_gain": round(p_si - p_lm, 2),
+            "ft_lm": _get(agg, exp, task, "knn3_ft_auroc", "lm"),
+            "ft_sipt": _get(agg, exp, task, "knn3_ft_auroc", "sipt"),
+            "lin_lm": _get(agg, exp, task, "linear_accuracy", "lm"),
+            "lin_sipt": _get(agg, exp, task, "linear_accuracy", "sipt"),
+            "rnn_sipt": _get(agg, exp, task, "rnn_accuracy", "sipt"),
+            "recovered_sipt": _get(agg, exp, task, "recovered", "sipt"),
+            "n_seeds": len(agg[exp]["seeds"]),
+        })
+    return rows
+
+
+def _table_md(rows) -> str:
+    head = ("| G_PT | LC (ours) | paper LC | LM (ours) | SIPT (ours) | gain (ours) | "
+            "LM (paper) | SIPT (paper) | gain (paper) | FT-node AUROC LM → SIPT | "
+            "linear acc. LM → SIPT | r*-NN acc. SIPT | recovered (SIPT) | seeds |")
+    lines = [head, "|" + "---|" * 14]
+    for r in rows:
+        lines.append(
+            f"| {r['graph']} | {_fmt(r['lc'])} | {r['paper_lc']} | "
+            f"{_fmt(r['lm'], r['lm_std'])} | {_fmt(r['sipt'], r['sipt_std'])} | "
+            f"{_fmt(r['gain'], r['gain_std'])} | {r['paper_lm']:.2f} | {r['paper_sipt']:.2f} | "
+            f"{r['paper_gain']:+.2f} | "
+            + (f"{_fmt(r['ft_lm'])} → {_fmt(r['ft_sipt'])}" if r["ft_lm"] is not None
+               else "n/a")
+            + f" | {_fmt(r['lin_lm'])} → {_fmt(r['lin_sipt'])} | {_fmt(r['rnn_sipt'])} | "
+            f"{_fmt(r['recovered_sipt'])} | {r['n_seeds']} |")
+    return "\n".join(lines) + "\n"
+
+
+def _mechanistic_md(agg) -> str:
+    lines = ["| text follows | evaluated | LC | LM (ours) | SIPT (ours) | gain (ours) | "
+             "LM → SIPT (paper) |", "|---|---|---|---|---|---|---|"]
+    for text in ("motif", "structural", "neighborhood"):
+        exp = f"mech_{text}"
+        if exp not in agg:
+            continue
+        for task in ("motif", "structural", "neighborhood"):
+            pl, ps = PAPER_MECHANISTIC[text][task]
+            lines.append(
+                f"| {text} | {task} | {_fmt(_get(agg, exp, task, 'lc', 'lm'))} | "
+                f"{_fmt(_get(agg, exp, task, 'knn3_pt_auroc', 'lm'), _get(agg, exp, task, 'knn3_pt_auroc', 'lm', 'std'), 3)} | "  # noqa: E501
+                f"{_fmt(_get(agg, exp, task, 'knn3_pt_auroc', 'sipt'), _get(agg, exp, task, 'knn3_pt_auroc', 'sipt', 'std'), 3)} | "  # noqa: E501
+                f"{_fmt(_get(agg, exp, task, 'knn3_pt_auroc', 'gain'), None, 3)} | "
+                f"{pl:.3f} → {ps:.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+def _noise_md(agg) -> str:
+    lines = ["| p | LC | LM (ours) | SIPT (ours) | gain (ours) | LM (paper) | SIPT (paper) |",
+             "|---|---|---|---|---|---|---|"]
+    for i, (p, exp) in enumerate(zip(NOISE_LEVELS, EXPERIMENTS[:5], strict=True)):
+        if exp not in agg:
+            continue
+        g = lambda m, a, k="mean", e=exp: _get(agg, e, "topic", m, a, k)  # noqa: E731
+        lines.append(f"| {p:.2f} | {_fmt(g('lc', 'lm'))} | "
+                     f"{_fmt(g('knn3_pt_auroc', 'lm'), g('knn3_pt_auroc', 'lm', 'std'))} | "
+                     f"{_fmt(g('knn3_pt_auroc', 'sipt'), g('knn3_pt_auroc', 'sipt', 'std'))} | "
+                     f"{_fmt(g('knn3_pt_auroc', 'gain'))} | {PAPER_NOISE_CURVE['lm'][i]:.2f} | "
+                     f"{PAPER_NOISE_CURVE['sipt'][i]:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- plots
+def _savefig(fig, path):
+    with atomic_path(os.fspath(path)) as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
+
+
+def plot_noise_curve(agg, path) -> bool:
+    """CLIQUES 3-NN AUROC vs noise, both arms (mean ± std over seeds) beside the paper's."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ps = [p for p, e in zip(NOISE_LEVELS, EXPERIMENTS[:5], strict=True) if e in agg]
+    if not ps:
+        return False
+    exps = [e for e in EXPERIMENTS[:5] if e in agg]
+    fig, ax = plt.subplots(figsize=(5.2, 3.6))
+    for arm, color in (("lm", "tab:gray"), ("sipt", "tab:blue")):
+        m = [_get(agg, e, "topic", "knn3_pt_auroc", arm) for e in exps]
+        s = [_get(agg, e, "topic", "knn3_pt_auroc", arm, "std") for e in exps]
+        ax.errorbar(ps, m, yerr=s, marker="o", color=color, capsize=3,
+                    label=f"{'LM-only' if arm == 'lm' else 'SIPT'} (ours)")
+        ax.plot(PAPER_NOISE_CURVE["p"], PAPER_NOISE_CURVE[arm], ls="--", marker="x",
+                color=color, alpha=0.6, label=f"{'LM-only' if arm == 'lm' else 'SIPT'} (paper)")
+    lc = [_get(agg, e, "topic", "lc", "lm") for e in exps]
+    ax.plot(ps, lc, ls=":", color="tab:green", marker=".", label="LC of G_PT (ours)")
+    ax.set_xlabel("random_add noise p")
+    ax.set_ylabel("3-NN macro AUROC")
+    ax.set_title("CLIQUES: SIPT gain vs graph noise")
+    ax.legend(fontsize=7)
+    _savefig(fig, path)
+    plt.close(fig)
+    return True
+
+
+def plot_lc_vs_gain(agg, path) -> bool:
+    """Scatter of LC (Theorem 1's prediction) against the SIPT gain, one point per graph/task."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pts = []
+    for exp in EXPERIMENTS:
+        if exp not in agg:
+            continue
+        for task in agg[exp]["tasks"]:
+            lc = _get(agg, exp, task, "lc", "lm")
+            g = _get(agg, exp, task, "knn3_pt_auroc", "gain")
+            gs = _get(agg, exp, task, "knn3_pt_auroc", "gain", "std")
+            if lc is not None and g is not None:
+                fam = exp.split("_")[0]
+                label = exp if fam != "mech" else f"{task} (text: {exp[5:]})"
+                pts.append((lc, g, gs or 0.0, fam, label))
+    if not pts:
+        return False
+    colors = {"cliques": "tab:blue", "mech": "tab:red"}
+    fig, ax = plt.subplots(figsize=(5.6, 4.0))
+    for lc, g, gs, fam, label in pts:
+        ax.errorbar(lc, g, yerr=gs, fmt="o", color=colors.get(fam, "tab:green"), capsize=2,
+                    ms=5)
+        ax.annotate(label, (lc, g), fontsize=6, xytext=(3, 2), textcoords="offset points")
+    ax.axhline(0, color="k", lw=0.8)
+    ax.set_xlabel("local consistency of the FT labels on G_PT")
+    ax.set_ylabel("SIPT - LM gain in 3-NN AUROC")
+    ax.set_title("Theorem 1's prediction vs measured gain")
+    _savefig(fig, path)
+    plt.close(fig)
+    return True
+
+
+def _pca2(x):
+    x = np.asarray(x, dtype=np.float64)
+    x = x - x.mean(0)
+    _, s, vt = np.linalg.svd(x, full_matrices=False)
+    return x @ vt[:2].T, (s[:2] ** 2 / max((s ** 2).sum(), 1e-300))
+
+
+def plot_mobius_pca(records, path) -> bool:
+    """2-D PCA of the MOBIUS PT embeddings of the first seed, LM-only vs SIPT."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    by_arm = {}
+    for rec in records or []:
+        if "embeddings" in rec:
+            by_arm.setdefault(rec["config"]["arm"], []).append(rec)
+    if not {"lm", "sipt"} <= set(by_arm):
+        return False
+    seed = min(set(r["config"]["seed"] for r in by_arm["lm"])
+               & set(r["config"]["seed"] for r in by_arm["sipt"]))
+    fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.8))
+    for ax, arm in zip(axes, ("lm", "sipt"), strict=True):
+        rec = next(r for r in by_arm[arm] if r["config"]["seed"] == seed)
+        emb = np.array(rec["embeddings"]["pt"])
+        y = np.array(rec["embeddings"]["labels_pt"]["vertex"])
+        xy, frac = _pca2(emb)
+        sc = ax.scatter(xy[:, 0], xy[:, 1], c=y, cmap="tab10", s=10, vmin=0, vmax=9)
+        auroc = rec["metrics"]["vertex"]["knn3_pt_auroc"]
+        ax.set_title(f"{'LM-only' if arm == 'lm' else 'SIPT'} (seed {seed}): "
+                     f"3-NN AUROC {auroc:.2f}", fontsize=9)
+        ax.set_xlabel(f"PC1 ({frac[0]:.0%})")
+        ax.set_ylabel(f"PC2 ({frac[1]:.0%})" if len(frac) > 1 else "PC2")
+    fig.colorbar(sc, ax=axes, label="vertex label")
+    fig.suptitle("MOBIUS: PCA of the PT embeddings", fontsize=10)
+    _savefig(fig, path)
+    plt.close(fig)
+    return True
+
+
+# --------------------------------------------------------------------------- driver
+def summarize(out_dir, *, profile: str | None = None, wall_time_s: float | None = None,
+              command: str | None = None) -> dict:
+    """Aggregate the stored runs under ``out_dir`` and write the tables, plots and summary.
+
+    Parameters
+    ----------
+    out_dir : str or path-like
+        A folder written by :func:`reproduce` (one sub-folder per experiment).
+    profile : str, optional
+        Recorded in the summary.
+    wall_time_s : float, optional
+        Wall time of the run that produced the records (recorded).
+    command : str, optional
+        The command line that produced them (recorded).
+
+    Returns
+    -------
+    dict
+        The content of ``summary.json``: per-experiment aggregates (means,
+        population stds, per-seed values, paired gains), the table rows,
+        acceptance checks, the paper's numbers and their source.
+    """
+    out = Path(os.fspath(out_dir))
+    records = load_records(out)
+    agg = {exp: _aggregate(recs) for exp, recs in records.items()}
+    rows = _table_rows(agg)
+    acc = _acceptance(agg)
+    summary = {
+        "profile": profile,
+        "command": command,
+        "wall_time_s": wall_time_s,
+        "experiments": agg,
+        "table": rows,
+        "acceptance": acc,
+        "paper": {"source": PAPER_SOURCE, "fig5a": {k: list(v) for k, v in PAPER_FIG5A.items()},
+                  "mechanistic": PAPER_MECHANISTIC,
+                  "noise_curve": {k: list(v) for k, v in PAPER_NOISE_CURVE.items()}},
+        "quick_schedule": QUICK_SCHEDULE if profile == "quick" else None,
+        "versions": library_versions(),
+    }
+    figures = {
+        "noise_curve.png": plot_noise_curve(agg, out / "noise_curve.png"),
+        "lc_vs_gain.png": plot_lc_vs_gain(agg, out / "lc_vs_gain.png"),
+        "mobius_pca.png": plot_mobius_pca(records.get("mobius"), out / "mobius_pca.png"),
+    }
+    summary["figures"] = [k for k, v in figures.items() if v]
+    atomic_write_json(out / "summary.json", summary)
+    buf = io.StringIO()
+    if rows:
+        w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+    atomic_write_text(out / "table.csv", buf.getvalue())
+    atomic_write_text(out / "table.md", _table_md(rows))
+    atomic_write_text(out / "mechanistic.md", _mechanistic_md(agg))
+    atomic_write_text(out / "summary.md", _summary_md(summary, agg))
+    return summary
+
+
+def _summary_md(summary, agg) -> str:
+    acc = summary["acceptance"]
+    lines = [f"# Synthetic experiments: profile `{summary['profile']}`", ""]
+    if summary.get("command"):
+        lines += [f"Command: `{summary['command']}`", ""]
+    if summary.get("wall_time_s") is not None:
+        lines += [f"Wall time of this invocation: {summary['wall_time_s']:.0f} s "
+                  "(resumed runs cost nothing; per-experiment run time below).", ""]
+    lines += ["## 3-NN macro AUROC, ours vs the paper (Fig. 5a)", "",
+              "Mean ± population std over seeds; gain = SIPT − LM paired by seed. "
+              "LC = local consistency of the FT labels on G_PT (Theorem 1's prediction).", "",
+              _table_md(summary["table"]), f"Paper numbers: {PAPER_SOURCE}.", "",
+              "## Acceptance checks", ""]
+    if "sipt_beats_lm_on_all_high_lc" in acc:
+        lines.append(f"- SIPT beats LM on all high-LC graphs: "
+                     f"**{acc['sipt_beats_lm_on_all_high_lc']}** "
+                     f"({len(acc['high_lc_rows_with_gain'])}/{len(acc['high_lc_rows'])}: "
+                     f"{', '.join(acc['high_lc_rows_with_gain']) or 'none'})")
+        lines.append(f"- mean high-LC gain {acc['mean_high_lc_gain']:+.3f} (target ≥ 0.15): "
+                     f"**{acc['mean_high_lc_gain_ge_0.15']}**")
+    if "sipt_loses_on_structural" in acc:
+        lines.append(f"- SIPT loses on STRUCTURAL: **{acc['sipt_loses_on_structural']}** "
+                     f"(gain {acc['structural_gain']:+.3f})")
+    if "cliques_gain_shrinks_with_noise" in acc:
+        lines.append(f"- CLIQUES gain shrinks with noise: "
+                     f"**{acc['cliques_gain_shrinks_with_noise']}** (Spearman ρ(p, gain) = "
+                     f"{_fmt(acc['noise_spearman'])}; gains "
+                     + ", ".join(f"p={p}: {g:+.3f}" for p, g in acc["noise_gain"].items())
+                     + ")")
+    lines += ["", "## CLIQUES noise curve", "", _noise_md(agg),
+              "## Mechanistic graphs: FT-task topology", "", _mechanistic_md(agg),
+              "## Per experiment", "",
+              "| experiment | runs | run time (s) | steps/s LM | steps/s SIPT | "
+              "masked-token acc. LM | SIPT | final L_SI (SIPT) | same data in both arms |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    for exp in EXPERIMENTS:
+        if exp not in agg:
+            continue
+        a = agg[exp]
+        r = a["run"]
+        lines.append(
+            f"| {exp} | {a['n_runs']} | {a['wall_time_s']:.0f} | "
+            f"{_fmt(r['steps_per_second']['lm']['mean'], None, 0)} | "
+            f"{_fmt(r['steps_per_second']['sipt']['mean'], None, 0)} | "
+            f"{_fmt(r['masked_token_accuracy']['lm']['mean'], None, 3)} | "
+            f"{_fmt(r['masked_token_accuracy']['sipt']['mean'], None, 3)} | "
+            f"{_fmt(r['final_loss_si']['sipt']['mean'], None, 2)} | "
+            f"{a['paired_data_identical']} |")
+    lines += ["", "Figures: " + ", ".join(summary["figures"]), ""]
+    return "\n".join(lines)
+
+
+def reproduce(profile: str = "quick", *, out_dir=None, only=None, jobs: int = 1,
+              device: str = "cpu", resume: bool = True, progress: bool = True,
+              command: str | None = None) -> dict:
+    """Run (or resume) a profile's synthetic experiments and write the report.
+
+    Parameters
+    ----------
+    profile : {"quick", "paper", "smoke"}, default "quick"
+    out_dir : str or path-like, optional
+        Default ``experiments/results/<profile>`` under the current directory.
+    only : str or sequence of str, optional
+        Experiment name patterns (see :func:`profile_specs`).
+    jobs : int, default 1
+        Worker processes.
+    device : {"cpu", "cuda"}, default "cpu"
+    resume : bool, default True
+        Skip runs already stored with the same configuration.
+    progress : bool, default True
+    command : str, optional
+        Recorded in the summary.
+
+    Returns
+    -------
+    dict
+        :func:`summarize`'s summary (also written to ``summary.json``).
+
+    Raises
+    ------
+    RunFailedError
+        A run failed (e.g. a dataset could not be generated); the runs that
+        succeeded are stored and the report is still written from them.
+    """
+    from ._runner import RunFailedError
+
+    out = Path(out_dir) if out_dir is not None else Path("experiments/results") / profile
+    specs = profile_specs(profile, only=only)
+    t0 = time.perf_counter()
+    error = None
+    try:
+        # one torch thread per worker on CPU: these models are tiny, and intra-op
+        # threads on shared cores slow them down many times over
+        run_experiments(specs, out, jobs=jobs, device=device, resume=resume, progress=progress,
+                        torch_threads=1 if device == "cpu" else None)
+    except RunFailedError as exc:
+        error = exc
+    summary = summarize(out, profile=profile, wall_time_s=time.perf_counter() - t0,
+                        command=command)
+    if error is not None:
+        raise error
+    return summary
+
+
+def add_parser(subparsers) -> None:
+    """Register ``sip-theory reproduce``."""
+    p = subparsers.add_parser(
+        "reproduce",
+        help="run the paper's synthetic experiments (ours vs the paper)",
+        description="Run the paper's synthetic experiments from generated data and write "
+                    "a table of ours vs the paper, plots and a summary. Completed runs are "
+                    "skipped (resume).")
+    p.add_argument("--profile", choices=("quick", "paper", "smoke"), default="quick",
+                   help="quick: minutes on a CPU; paper: the paper's sizes and steps (GPU); "
+                        "smoke: a few steps, pipeline check (default: quick)")
+    p.add_argument("--only", default=None, metavar="NAME",
+                   help="comma-separated experiment names or patterns, e.g. 'cliques*,plane'; "
+                        f"names: {', '.join(EXPERIMENTS)}")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help="output folder (default experiments/results/<profile>)")
+    p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    p.add_argument("--no-resume", action="store_true", help="rerun completed runs")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(func=_main)
+
+
+def _main(args) -> int:
+    from ._runner import RunFailedError
+
+    parts = ["sip-theory reproduce", f"--profile {args.profile}"]
+    if args.only:
+        parts.append(f"--only {args.only}")
+    if args.out:
+        parts.append(f"--out {args.out}")
+    if args.jobs != 1:
+        parts.append(f"--jobs {args.jobs}")
+    if args.device != "cpu":
+        parts.append(f"--device {args.device}")
+    try:
+        summary = reproduce(args.profile, out_dir=args.out, only=args.only, jobs=args.jobs,
+                            device=args.device, resume=not args.no_resume,
+                            progress=not args.quiet, command=" ".join(parts))
+    except RunFailedError as exc:
+        print(f"sip-theory reproduce: {exc}")
+        return 1
+    out = args.out or f"experiments/results/{args.profile}"
+    print(_table_md(summary["table"]))
+    acc = summary["acceptance"]
+    for key in ("sipt_beats_lm_on_all_high_lc", "mean_high_lc_gain", "sipt_loses_on_structural",
+                "cliques_gain_shrinks_with_noise"):
+        if key in acc:
+            print(f"{key}: {acc[key]}")
+    print(f"wall time {summary['wall_time_s']:.0f} s; report in {out}/summary.md")
+    return 0

@@ -1,0 +1,133 @@
+"""The synthetic experiments: measurement on a hand-made case, end-to-end smoke run, resume,
+failed generation, profile specifications and the CLI entry point."""
+
+import json
+
+import numpy as np
+import pytest
+
+from sip_theory.experiments import (
+    ExperimentSpec,
+    RunFailedError,
+    measure_embeddings,
+    profile_specs,
+    reproduce,
+    run_experiment,
+)
+from sip_theory.graphs import SampleGraph, cliques_from_labels
+
+
+# ----------------------------------------------------------------- measurement
+def _two_cliques_case():
+    # PT nodes 0..5: two triangles-plus; FT nodes 6, 7 linked to one clique each.
+    y_pt = np.array([0, 0, 0, 1, 1, 1])
+    pt_graph = cliques_from_labels(y_pt)
+    emb_pt = np.array([[0.0, 0.0], [0.1, 0.0], [0.0, 0.1],
+                       [5.0, 5.0], [5.1, 5.0], [5.0, 5.1]])
+    return y_pt, pt_graph, emb_pt
+
+
+def test_measurement_of_a_perfectly_separated_embedding():
+    y_pt, pt_graph, emb_pt = _two_cliques_case()
+    m = measure_embeddings(emb_pt, pt_graph, {"y": y_pt})["y"]
+    assert m["knn3_pt_accuracy"] == 1.0 and m["knn3_pt_auroc"] == 1.0
+    assert m["lc"] == 1.0 and m["recovered"] and m["identity_holds"]
+    assert m["rnn_accuracy"] == m["lc"]
+    assert m["recovery_margin"] > 0
+
+
+def test_measurement_of_heldout_nodes_uses_their_pt_neighbours():
+    y_pt, _, emb_pt = _two_cliques_case()
+    # full graph: PT cliques + FT node 6 linked to PT 0,1 (label 0, agrees)
+    # and FT node 7 linked to PT 0 (label 1, disagrees with its PT neighbour)
+    edges = [(0, 1), (0, 2), (1, 2), (3, 4), (3, 5), (4, 5), (6, 0), (6, 1), (7, 0)]
+    graph = SampleGraph.from_edges(np.array(edges), n_nodes=8)
+    pt_graph = graph.subgraph(np.arange(6))
+    emb_ft = np.array([[0.05, 0.05], [5.05, 5.05]])  # node 7 embedded with class 1
+    y_ft = np.array([0, 1])
+    m = measure_embeddings(emb_pt, pt_graph, {"y": y_pt}, emb_ft=emb_ft, labels_ft={"y": y_ft},
+                           graph=graph, pt_nodes=np.arange(6), ft_nodes=np.array([6, 7]))["y"]
+    assert m["knn3_ft_accuracy"] == 1.0 and m["knn3_ft_auroc"] == 1.0
+    assert m["lc_ft"] == 0.5  # node 6 agrees with its PT neighbours, node 7 does not
+    assert m["linear_accuracy"] == 1.0
+
+
+def test_measurement_of_a_mixed_embedding_reports_failed_recovery():
+    y_pt, pt_graph, emb_pt = _two_cliques_case()
+    swapped = emb_pt[[0, 1, 3, 2, 4, 5]]  # nodes 2 and 3 trade places
+    m = measure_embeddings(swapped, pt_graph, {"y": y_pt})["y"]
+    assert not m["recovered"] and m["identity_holds"] is None
+    assert m["knn3_pt_accuracy"] < 1.0 and m["lc"] == 1.0
+
+
+def test_measurement_rejects_embeddings_of_the_wrong_shape():
+    y_pt, pt_graph, emb_pt = _two_cliques_case()
+    with pytest.raises(ValueError, match="emb_pt"):
+        measure_embeddings(emb_pt[:4], pt_graph, {"y": y_pt})
+
+
+# ----------------------------------------------------------------- profiles
+def test_profiles_pair_the_two_arms_on_the_same_seeds():
+    for profile in ("quick", "paper"):
+        for spec in profile_specs(profile):
+            assert {k: v["lambda_si"] for k, v in spec.arms.items()} == {"lm": 0.0, "sipt": 0.1}
+            runs = spec.runs()
+            assert sorted(r.seed for r in runs if r.arm == "lm") == \
+                sorted(r.seed for r in runs if r.arm == "sipt")
+
+
+def test_paper_profile_follows_the_paper_schedule():
+    specs = {s.name: s for s in profile_specs("paper")}
+    assert specs["cliques_p15"].params["train"]["max_steps"] == 8000
+    assert len(specs["cliques_p15"].seeds) == 6
+    assert specs["torus"].params["encoder"]["preset"] == "manifold"
+    assert specs["torus"].params["train"]["epochs"] == 1500
+    assert specs["torus"].params["train"]["batch_size"] == 16
+    assert specs["mech_structural"].params["train"]["max_steps"] == 5000
+
+
+def test_only_selects_experiments_by_pattern():
+    assert [s.name for s in profile_specs("quick", only="mech_*,plane")] == \
+        ["plane", "mech_motif", "mech_neighborhood", "mech_structural"]
+    with pytest.raises(ValueError, match="matches none"):
+        profile_specs("quick", only="nothing")
+
+
+# ----------------------------------------------------------------- end to end
+def test_smoke_profile_writes_every_output_and_resume_skips(tmp_path):
+    only = "cliques_p00,cliques_p50,mobius,mech_structural"
+    summary = reproduce("smoke", out_dir=tmp_path, only=only, progress=False)
+    for name in ("table.md", "table.csv", "summary.json", "summary.md", "mechanistic.md",
+                 "noise_curve.png", "lc_vs_gain.png", "mobius_pca.png"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    rows = {r["graph"]: r for r in summary["table"]}
+    assert set(rows) == {"CLIQUES", "MOBIUS", "STRUCTURAL"}
+    rec_path = next((tmp_path / "mobius" / "runs").glob("*.json"))
+    rec = json.loads(rec_path.read_text())
+    assert rec["dataset"]["graph_hash"] and rec["versions"]["torch"]
+    assert {"knn3_pt_auroc", "lc", "rnn_accuracy"} <= set(rec["metrics"]["vertex"])
+    mtime = rec_path.stat().st_mtime_ns
+    again = reproduce("smoke", out_dir=tmp_path, only=only, progress=False)
+    assert rec_path.stat().st_mtime_ns == mtime  # not rerun
+    assert again["table"] == summary["table"]
+
+
+def test_failed_generation_raises_and_trains_nothing(tmp_path):
+    # 3 PT points on the sphere can never carry all 10 vertex labels: GenerationError
+    spec = ExperimentSpec("bad", "synthetic", params={
+        "family": "sphere", "dataset": {"n_pt": 3, "max_attempts": 2},
+        "train": {"max_steps": 1}}, arms={"sipt": {"lambda_si": 0.1}}, seeds=[0])
+    with pytest.raises(RunFailedError, match="GenerationError"):
+        run_experiment(spec, tmp_path, progress=False)
+    runs = tmp_path / "bad" / "runs"
+    assert all(p.name.endswith(".failed.json") for p in runs.iterdir())  # no ok record
+    failed = json.loads(next(runs.glob("*.failed.json")).read_text())
+    assert "history" not in failed and "metrics" not in failed
+
+
+def test_cli_registers_reproduce():
+    from sip_theory.cli import build_parser
+
+    args = build_parser().parse_args(["reproduce", "--profile", "smoke", "--only", "plane",
+                                      "--jobs", "2"])
+    assert args.profile == "smoke" and args.only == "plane" and args.jobs == 2
