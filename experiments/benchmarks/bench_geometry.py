@@ -1,0 +1,244 @@
+"""Benchmark: the scikit-learn route vs sip_theory.geometry, and the full report at 10^5.
+
+Part 1 (n = 8,000, d = 128, float64) computes the same quantities both ways and
+checks that the values agree to 1e-10:
+
+* link retrieval (LRAP, nDCG over full rows, micro AP, MRR): scikit-learn's
+  ``euclidean_distances`` (its upper triangle mirrored, so that each pair has one
+  distance) + ``label_ranking_average_precision_score`` + ``ndcg_score`` +
+  ``average_precision_score`` on the n x (n-1) matrices (MRR with numpy on the
+  same matrix) vs ``link_retrieval``;
+* AUROC of "small distance means edge" over all n(n-1)/2 pairs: ``roc_auc_score``
+  on the flattened upper triangle vs ``graph_recovery``;
+* trustworthiness (k = 5) of a random 8-dimensional projection:
+  ``sklearn.manifold.trustworthiness`` vs ``neighborhood_preservation``.
+
+Part 2 (n = 100,000, d = 128, float32) runs ``geometry_report`` with graph and
+labels: link retrieval, graph recovery, the 3-NN and linear probes, LC on G and
+on the kNN graph, homophily, alignment/uniformity, RankMe and NC1/CDNV.
+
+Data (explicit seed): C = 20 classes with Gaussian centres in R^d; a sample is
+its class centre plus N(0, 1.2^2) noise; the graph links every sample to 8
+random samples of its class and 2 random samples of any class (about 10
+edges per sample, 20% of them across classes).
+
+Each case runs in a fresh Python process; its peak memory is that process's
+``ru_maxrss`` (interpreter, imports and data included) and we also report the
+increase over the resident size before the computation. CPU time is the
+process's user + system time, which a busy shared machine distorts less than
+wall time.
+
+Usage::
+
+    python experiments/benchmarks/bench_geometry.py               # both parts
+    python experiments/benchmarks/bench_geometry.py --part 1 --n-small 4000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CHILD = r"""
+import json, resource, sys, time
+import numpy as np
+
+cfg = json.loads(sys.argv[1])
+
+
+def make(n, d, dtype, seed, C=20, deg_in=8, deg_out=2):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, C, n)
+    centers = rng.normal(size=(C, d))
+    X = (centers[y] + 1.2 * rng.normal(size=(n, d))).astype(dtype)
+    order = np.argsort(y, kind="stable")
+    sizes = np.bincount(y, minlength=C)
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    src = np.repeat(np.arange(n), deg_in)
+    dst = order[starts[y[src]] + (rng.random(src.size) * sizes[y[src]]).astype(np.int64)]
+    src2 = np.repeat(np.arange(n), deg_out)
+    dst2 = rng.integers(0, n, src2.size)
+    E = np.stack([np.r_[src, src2], np.r_[dst, dst2]], 1)
+    E = E[E[:, 0] != E[:, 1]]
+    lo, hi = np.minimum(E[:, 0], E[:, 1]), np.maximum(E[:, 0], E[:, 1])
+    E = np.unique(np.stack([lo, hi], 1), axis=0)
+    return X, E, y, rng
+
+
+case = cfg["case"]
+X, E, y, rng = make(cfg["n"], cfg["d"], cfg["dtype"], cfg["seed"])
+n = X.shape[0]
+if case.startswith("sk_"):
+    import sklearn.metrics as skm
+    from sklearn.manifold import trustworthiness
+else:
+    import torch
+    torch.set_num_threads(cfg["threads"])
+    import sip_theory.geometry as geo
+    from sip_theory.graphs import SampleGraph
+    g = SampleGraph.from_edges(E, n_nodes=n)
+if case.endswith("trust"):
+    P = np.random.default_rng(cfg["seed"] + 1).normal(size=(cfg["d"], 8)) / np.sqrt(8)
+    emb = X @ P
+ru0 = resource.getrusage(resource.RUSAGE_SELF)
+rss0 = ru0.ru_maxrss
+t0 = time.perf_counter()
+out, parts = {}, {}
+if case == "sk_retrieval":
+    t = time.perf_counter()
+    D = skm.euclidean_distances(X)
+    # euclidean_distances is symmetric only up to rounding; ranking ordered pairs with
+    # D[i, j] != D[j, i] (by an ulp) perturbs micro AP in the 8th digit, so mirror the
+    # upper triangle: every pair then has one distance, as in sip_theory
+    D.T[np.triu_indices(n, 1)] = D[np.triu_indices(n, 1)]
+    off = ~np.eye(n, dtype=bool)
+    S = -D[off].reshape(n, n - 1)
+    A = np.zeros((n, n), dtype=np.int8)
+    A[E[:, 0], E[:, 1]] = 1
+    A[E[:, 1], E[:, 0]] = 1
+    Y = A[off].reshape(n, n - 1)
+    del A
+    parts["distances_and_masks"] = time.perf_counter() - t
+    t = time.perf_counter()
+    out["lrap"] = skm.label_ranking_average_precision_score(Y, S)
+    parts["lrap"] = time.perf_counter() - t
+    t = time.perf_counter()
+    out["ndcg"] = float(skm.ndcg_score(Y, S))
+    parts["ndcg"] = time.perf_counter() - t
+    t = time.perf_counter()
+    out["ap_micro"] = float(skm.average_precision_score(Y.ravel(), S.ravel()))
+    parts["ap_micro"] = time.perf_counter() - t
+    t = time.perf_counter()
+    rr = []
+    for i in range(n):  # rank of the nearest neighbour (continuous data: no ties)
+        pos = Y[i].astype(bool)
+        rr.append(1.0 / (1 + np.sum(S[i] > S[i][pos].max())))
+    out["mrr"] = float(np.mean(rr))
+    parts["mrr"] = time.perf_counter() - t
+elif case == "ours_retrieval":
+    r = geo.link_retrieval(X, g, ks=(1, 5, 10))
+    out = {"lrap": r.lrap, "ndcg": r.ndcg, "ap_micro": r.ap_micro, "mrr": r.mrr,
+           "p_at_10": r.precision_at[10]}
+elif case == "sk_auroc":
+    D = skm.euclidean_distances(X)
+    iu = np.triu_indices(n, 1)
+    A = np.zeros((n, n), dtype=np.int8)
+    A[E[:, 0], E[:, 1]] = 1
+    out["auroc"] = float(skm.roc_auc_score(A[iu], -D[iu]))
+elif case == "ours_auroc":
+    out["auroc"] = geo.graph_recovery(X, g).auroc
+elif case == "sk_trust":
+    out["trustworthiness"] = float(trustworthiness(X, emb, n_neighbors=5))
+elif case == "ours_trust":
+    out["trustworthiness"] = geo.neighborhood_preservation(X, emb, k=5).trustworthiness
+elif case == "ours_report":
+    rep = geo.geometry_report(X, g, y, progress=False)
+    d = rep.to_dict()
+    out = {
+        "lrap": d["retrieval"]["lrap"], "ndcg": d["retrieval"]["ndcg"],
+        "ap_micro": d["retrieval"]["ap_micro"], "mrr": d["retrieval"]["mrr"],
+        "auroc": d["recovery"]["auroc"], "best_f1": d["recovery"]["best_f1"],
+        "margin": d["recovery"]["margin"], "knn_accuracy": d["knn_probe"]["accuracy"],
+        "knn_macro_auroc": d["knn_probe"]["macro_auroc"],
+        "linear_accuracy": d["linear_probe"]["accuracy"],
+        "lc_graph": d["consistency"]["lc_graph"], "lc_knn": d["consistency"]["lc_embedding"],
+        "uniformity": d["uniformity"], "alignment": d["alignment"],
+        "rankme": d["rankme"]["garrido2023"], "nc1": d["nc1"], "cdnv": d["cdnv"],
+    }
+    parts = d["timings"]
+    out["chunk_size"] = d["settings"]["chunk_size"]
+else:
+    raise SystemExit(f"unknown case {case}")
+wall = time.perf_counter() - t0
+ru = resource.getrusage(resource.RUSAGE_SELF)
+cpu = (ru.ru_utime - ru0.ru_utime) + (ru.ru_stime - ru0.ru_stime)
+print(json.dumps({"wall_s": wall, "cpu_s": cpu, "peak_rss_kib": ru.ru_maxrss,
+                  "rss_before_kib": rss0, "values": {k: float(v) for k, v in out.items()},
+                  "parts": parts, "n_edges": int(len(E))}))
+"""
+
+
+def run_case(cfg: dict) -> dict:
+    proc = subprocess.run([sys.executable, "-c", CHILD, json.dumps(cfg)],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"case {cfg['case']} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def _mib(kib: float) -> float:
+    return kib / 1024.0
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--part", type=int, choices=(1, 2), nargs="+", default=[1, 2])
+    ap.add_argument("--n-small", type=int, default=8000)
+    ap.add_argument("--n-large", type=int, default=100_000)
+    ap.add_argument("--d", type=int, default=128)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    ap.add_argument("--out", default=str(Path(__file__).parent / "results" /
+                                         "bench_geometry.json"))
+    args = ap.parse_args(argv)
+    print(f"bench_geometry: python {platform.python_version()}, "
+          f"{len(os.sched_getaffinity(0))} CPU(s), torch threads {args.threads}")
+    results: dict = {"config": vars(args), "part1": {}, "part2": {}}
+    ok = True
+    t_all = time.perf_counter()
+    if 1 in args.part:
+        print(f"\nPart 1: n={args.n_small}, d={args.d}, float64")
+        head = f"{'metric':<16}{'route':<10}{'wall s':>8}{'cpu s':>8}{'peak MiB':>10}" \
+               f"{'+MiB':>8}  values"
+        print(head)
+        print("-" * (len(head) + 30))
+        for name in ("retrieval", "auroc", "trust"):
+            pair = {}
+            for route in ("sk", "ours"):
+                cfg = {"case": f"{route}_{name}", "n": args.n_small, "d": args.d,
+                       "dtype": "float64", "seed": args.seed, "threads": args.threads}
+                res = run_case(cfg)
+                pair[route] = res
+                vals = ", ".join(f"{k} {v:.12f}" for k, v in res["values"].items())
+                print(f"{name:<16}{route:<10}{res['wall_s']:>8.2f}{res['cpu_s']:>8.2f}"
+                      f"{_mib(res['peak_rss_kib']):>10.0f}"
+                      f"{_mib(res['peak_rss_kib'] - res['rss_before_kib']):>8.0f}  {vals}")
+            sk, ours = pair["sk"], pair["ours"]
+            diff = max(abs(sk["values"][k] - ours["values"][k]) for k in sk["values"])
+            speed = sk["wall_s"] / ours["wall_s"]
+            mem = _mib(sk["peak_rss_kib"]) / _mib(ours["peak_rss_kib"])
+            mem_inc = (sk["peak_rss_kib"] - sk["rss_before_kib"]) / max(
+                1, ours["peak_rss_kib"] - ours["rss_before_kib"])
+            print(f"{'':<16}-> {speed:.1f}x faster (wall), "
+                  f"{sk['cpu_s'] / ours['cpu_s']:.1f}x less CPU, peak memory "
+                  f"{mem:.1f}x lower ({mem_inc:.1f}x lower increase), max |diff| {diff:.2e}")
+            ok &= diff < 1e-10
+            results["part1"][name] = {"sklearn": sk, "ours": ours, "max_abs_diff": diff,
+                                      "speedup_wall": speed, "memory_ratio_peak": mem,
+                                      "memory_ratio_increase": mem_inc}
+    if 2 in args.part:
+        print(f"\nPart 2: geometry_report at n={args.n_large}, d={args.d}, float32")
+        cfg = {"case": "ours_report", "n": args.n_large, "d": args.d, "dtype": "float32",
+               "seed": args.seed, "threads": args.threads}
+        res = run_case(cfg)
+        results["part2"] = res
+        print(f"wall {res['wall_s']:.1f} s, cpu {res['cpu_s']:.1f} s, peak "
+              f"{_mib(res['peak_rss_kib']):.0f} MiB, edges {res['n_edges']}")
+        print("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in res["parts"].items()))
+        print("values: " + ", ".join(f"{k} {v:.4g}" for k, v in res["values"].items()))
+        ok &= res["wall_s"] < 600 and _mib(res["peak_rss_kib"]) < 4096
+    from sip_theory._atomic import atomic_write_json
+
+    atomic_write_json(args.out, results)
+    print(f"\nwrote {args.out}; total {time.perf_counter() - t_all:.0f} s")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
