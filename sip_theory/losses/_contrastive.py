@@ -147,10 +147,10 @@ def _dense_contrastive(emb, ref, a1, p, a2, n, pos_margin, neg_margin, metric, r
     """The same loss on (rows, refs) matrices, used when the tuple lists most pairs.
 
     Pair counts weight the dense terms, so the value equals the pair-list form.
-    The gradient is attached through a surrogate with the same derivative:
-    for the Euclidean distance, with C = dL/dD and H = C / D (0 where D = 0),
-    S = 1/2 sum_ij H_ij |x_i - y_j|^2 has dS/dx_i = sum_j C_ij (x_i - y_j) / D_ij,
-    which costs matrix products instead of a pairwise-distance backward pass.
+    For the Euclidean distance the gradient is computed in closed form, with
+    C = dL/dD and H = C / D (0 where D = 0): dL/dx_i = sum_j H_ij (x_i - y_j),
+    i.e. two matrix products instead of a pairwise-distance backward pass, and
+    attached through the linear surrogate <x, g_x> + <y, g_y>.
     """
     n_rows, n_refs = emb.shape[0], ref.shape[0]
     euclid = metric == "euclidean"
@@ -164,10 +164,14 @@ def _dense_contrastive(emb, ref, a1, p, a2, n, pos_margin, neg_margin, metric, r
         dd = d.detach()
         # active (violating) pairs, weighted by their multiplicity
         act_pos = pair_count_matrix(a1, p, n_rows, n_refs, dd.dtype)
-        act_pos.masked_fill_(dd <= pos_margin, 0.0)
+        if pos_margin > 0 or reduction == "avg_nonzero":
+            # (with mu+ = 0 a pair at d = 0 adds 0 to the value and, below, to the gradient)
+            act_pos.masked_fill_(dd <= pos_margin, 0.0)
         act_neg = pair_count_matrix(a2, n, n_rows, n_refs, dd.dtype)
         act_neg.masked_fill_(dd >= neg_margin, 0.0)
-        k_pos, k_neg = act_pos.sum(), act_neg.sum()
+        need_k_pos = pos_margin > 0 or reduction == "avg_nonzero"
+        k_pos = act_pos.sum() if need_k_pos else 0.0
+        k_neg = act_neg.sum()
         if reduction == "sum":
             c_pos = c_neg = 1.0
         elif reduction == "paper":
@@ -185,10 +189,17 @@ def _dense_contrastive(emb, ref, a1, p, a2, n, pos_margin, neg_margin, metric, r
     if euclid:
         with torch.no_grad():
             # H = C / D, and 0 where D = 0 (the norm's gradient at 0 is taken as 0)
-            h = coef.div_(dd.clamp_min(torch.finfo(dd.dtype).tiny)).masked_fill_(dd == 0, 0.0)
-            r_sum, c_sum = h.sum(1), h.sum(0)
-        surrogate = 0.5 * ((r_sum * (emb * emb).sum(1)).sum() + (c_sum * (ref * ref).sum(1)).sum()
-                           - 2.0 * (emb * (h @ ref)).sum())
+            h = coef.div_(dd).nan_to_num_(nan=0.0, posinf=0.0, neginf=0.0)
+            # dL/dx_i = sum_j H_ij (x_i - y_j); dL/dy_j = sum_i H_ij (y_j - x_i); one product
+            # each also yields the row / column sums of H (ones column appended)
+            e1 = torch.cat([emb.detach(), emb.new_ones(n_rows, 1)], dim=1)
+            r1 = torch.cat([ref.detach(), ref.new_ones(n_refs, 1)], dim=1)
+            hy = h @ r1
+            hx = h.T @ e1
+            g_emb = hy[:, -1:] * emb.detach() - hy[:, :-1]
+            g_ref = hx[:, -1:] * ref.detach() - hx[:, :-1]
+        # a linear surrogate whose gradient is exactly (g_emb, g_ref)
+        surrogate = (emb * g_emb).sum() + (ref * g_ref).sum()
     else:
         surrogate = (coef * d).sum()
     return value + (surrogate - surrogate.detach())
