@@ -47,7 +47,7 @@ from ._retrieval import (
     link_recall_at_k,
     link_retrieval,
 )
-from ._spread import RANKME_VARIANTS, alignment, cdnv, nc1, rankme, uniformity
+from ._spread import RANKME_VARIANTS, alignment, cdnv, nc1, rankme, rankme_all, uniformity
 from ._trust import (
     NeighborhoodPreservation,
     continuity,
@@ -100,6 +100,7 @@ __all__ = [
     "plot_geometry_report",
     "radius_neighbors",
     "rankme",
+    "rankme_all",
     "recovery_margin",
     "trustworthiness",
     "uniformity",

@@ -677,10 +677,15 @@ def _check_metric(metric):
     return check_one_of(metric, METRICS, name="metric")
 
 
-def _chunk(chunk_size, memory_budget, n_cols, itemsize) -> int:
+def _chunk(chunk_size, memory_budget, n_cols, itemsize, *, n_rows=None, workers=1) -> int:
+    """Rows per block: ``chunk_size`` if given, else from the budget, capped so that
+    ``workers`` block workers all get a block."""
     if chunk_size is not None:
         return check_positive_int(chunk_size, name="chunk_size")
-    return chunk_size_for(n_cols, itemsize=itemsize, memory_budget=memory_budget)
+    rows = chunk_size_for(n_cols, itemsize=itemsize, memory_budget=memory_budget)
+    if n_rows is not None:
+        rows = min(rows, max(1, math.ceil(n_rows / max(1, workers))))
+    return rows
 
 
 def _faiss_available() -> bool:

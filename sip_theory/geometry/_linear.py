@@ -49,7 +49,8 @@ def fit_logistic_regression(X: torch.Tensor, codes: torch.Tensor, n_classes: int
         loss.backward()
         return loss
 
-    with torch.enable_grad(), single_thread_if_small(50.0 * n * d * n_classes, X.device):
+    # one product X W costs n d C: below SMALL_WORK, extra threads only add synchronisation
+    with torch.enable_grad(), single_thread_if_small(float(n) * d * n_classes, X.device):
         opt.step(closure)
     return W.detach(), b.detach()
 

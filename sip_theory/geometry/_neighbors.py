@@ -292,7 +292,8 @@ def compute_neighbors(
     pair_capacity = max(_MIN_PAIR_CAPACITY, budget // 2 // X.element_size()) if counting else 0
     block_budget = budget - pair_capacity * X.element_size() if counting else budget
     workers = cpu_workers() if X.device.type == "cpu" else 1
-    chunk = _chunk(chunk_size, max(block_budget // workers, 1), n, X.element_size())
+    chunk = _chunk(chunk_size, max(block_budget // workers, 1), n, X.element_size(),
+                   n_rows=n, workers=workers)
     n_blocks = math.ceil(n / chunk)
     knn_c = _KNN(n, k, X.dtype, X.device)
     consumers: list[_Consumer] = []

@@ -97,7 +97,7 @@ def knn(
         c = _KNN(Q.shape[0], k, Q.dtype, Q.device)
         workers = cpu_workers()
         chunk = _chunk(chunk_size, parse_memory(memory_budget) // workers, n_ref,
-                       Q.element_size())
+                       Q.element_size(), n_rows=Q.shape[0], workers=workers)
         _sweep_general(space, [c], chunk, comm, progress, exclude, workers)
         dist, ind = c.distances, c.indices
     if isinstance(queries, torch.Tensor):
@@ -166,7 +166,8 @@ def radius_neighbors(
     space = _Space(Q, R, metric)
     n_ref = space.n_columns
     workers = cpu_workers()
-    chunk = _chunk(chunk_size, parse_memory(memory_budget) // workers, n_ref, Q.element_size())
+    chunk = _chunk(chunk_size, parse_memory(memory_budget) // workers, n_ref, Q.element_size(),
+                   n_rows=Q.shape[0], workers=workers)
     comm = resolve_comm(distributed)
     c = _Radius(float(radius))
     _sweep_general(space, [c], chunk, comm, progress, exclude, workers)

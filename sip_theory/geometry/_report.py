@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from .._validation import check_positive_int
+from ._arrays import single_thread_if_small
 from ._common import ENGINE_DEFAULTS, finite_or_none, label_codes, prepare
 from ._consistency import LCComparison, knn_local_consistency
 from ._linear import LinearProbeResult, linear_probe
@@ -16,7 +17,7 @@ from ._neighbors import compute_neighbors
 from ._probes import KNNProbeResult, knn_probe
 from ._recovery import GraphRecoveryResult, graph_recovery
 from ._retrieval import LinkRetrievalResult, link_retrieval
-from ._spread import RANKME_VARIANTS, alignment, cdnv, nc1, rankme, uniformity
+from ._spread import alignment, cdnv, nc1, rankme_all, uniformity
 from ._trust import NeighborhoodPreservation, neighborhood_preservation
 
 __all__ = ["GeometryReport", "geometry_report"]
@@ -280,6 +281,22 @@ def geometry_report(
     >>> rep.knn_probe.accuracy, rep.consistency.lc_graph, rep.recovery.auroc > 0.7
     (1.0, 1.0, True)
     """
+    unknown = set(engine) - set(ENGINE_DEFAULTS)
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+    X0 = prepare(embeddings, device=engine.get("device"), dtype=engine.get("dtype"))
+    # small problems: one torch thread (thread start-up and barriers would dominate)
+    with single_thread_if_small(float(X0.shape[0]) ** 2 * X0.shape[1], X0.device):
+        return _geometry_report(
+            embeddings, graph, labels, inputs=inputs, metric=metric, k=k, ks=ks,
+            probe_k=probe_k, lc_k=lc_k, uniformity_t=uniformity_t, normalize=normalize,
+            linear=linear, linear_options=linear_options, isolated=isolated, ties=ties,
+            trust_k=trust_k, histogram_bins=histogram_bins, seed=seed, **engine)
+
+
+def _geometry_report(embeddings, graph, labels, *, inputs, metric, k, ks, probe_k, lc_k,
+                     uniformity_t, normalize, linear, linear_options, isolated, ties, trust_k,
+                     histogram_bins, seed, **engine) -> GeometryReport:
     from ..graphs import as_sample_graph
     from ..theory import edge_homophily, node_homophily
 
@@ -362,7 +379,7 @@ def geometry_report(
     if spread_ok:
         unif = float(uniformity(X, t=float(uniformity_t), normalize=normalize, neighbors=nb,
                                 **plain))
-    rk = {v: float(rankme(X, variant=v, device=engine["device"])) for v in RANKME_VARIANTS}
+    rk = rankme_all(X, device=engine["device"])
     timings["spread"] = time.perf_counter() - t
     if inputs is not None:
         t = time.perf_counter()

@@ -13,9 +13,13 @@ from ._common import ENGINE_DEFAULTS, get_neighbors, label_codes, prepare
 from ._distributed import resolve_comm
 from ._engine import _chunk, _Space, _sweep, cpu_workers
 
-__all__ = ["RANKME_VARIANTS", "alignment", "cdnv", "nc1", "rankme", "uniformity"]
+__all__ = ["RANKME_VARIANTS", "alignment", "cdnv", "nc1", "rankme", "rankme_all",
+           "singular_values", "uniformity"]
 
 RANKME_VARIANTS = ("garrido2023", "roy_vetterli2007", "centered", "squared")
+
+# above this n * d * min(n, d), singular values come from the Gram matrix (tests lower it)
+_SVD_LIMIT = 2e9
 
 
 def _check_engine(engine):
@@ -129,7 +133,7 @@ def uniformity(embeddings, *, t: float = 2.0, normalize: bool = True, neighbors=
     space = _Space(X, None, "dot")
     workers = cpu_workers() if X.device.type == "cpu" else 1
     chunk = _chunk(engine["chunk_size"], parse_memory(engine["memory_budget"]) // workers, n,
-                   X.element_size())
+                   X.element_size(), n_rows=n, workers=workers)
     n_blocks = math.ceil(n / chunk)
     c = _Uniformity(space, (t,), bool(normalize), n_blocks)
     _sweep(space, [c], chunk_size=chunk, comm=resolve_comm(engine["distributed"]),
@@ -140,6 +144,65 @@ def uniformity(embeddings, *, t: float = 2.0, normalize: bool = True, neighbors=
 def _entropy_rank(p: np.ndarray) -> float:
     p = p[p > 0]
     return float(np.exp(-np.sum(p * np.log(p))))
+
+
+def singular_values(X: torch.Tensor) -> np.ndarray:
+    """Singular values of a float64 matrix, from ``svdvals`` or, for large matrices, from
+    the eigenvalues of the smaller Gram matrix (O(n d min(n, d))). On that route a
+    singular value below sqrt(max(n, d) * eps) ~ 1e-7 of the largest is rounded to
+    zero, which moves RankMe by about 1e-6 at most."""
+    n, d = X.shape
+    if float(n) * d * min(n, d) <= _SVD_LIMIT:
+        return torch.linalg.svdvals(X).cpu().numpy()
+    return _spectrum_from_gram(X.T @ X if d <= n else X @ X.T, max(n, d))
+
+
+def _spectrum_from_gram(G: torch.Tensor, size: int) -> np.ndarray:
+    lam = torch.linalg.eigvalsh(G)
+    # eigenvalues within rounding of zero are zero (as an SVD would find them)
+    tiny = size * torch.finfo(lam.dtype).eps * lam.max().clamp(min=0.0)
+    lam = torch.where(lam > tiny, lam, torch.zeros_like(lam))
+    return torch.flip(lam.sqrt(), dims=(0,)).cpu().numpy()
+
+
+def _rank_from_spectrum(s: np.ndarray, variant: str, eps: float) -> float:
+    if variant == "squared":
+        s = s * s
+    total = s.sum()
+    if total == 0:
+        return float("nan")
+    p = s / total
+    if variant != "roy_vetterli2007":
+        p = p + float(eps)
+    return _entropy_rank(p)
+
+
+def rankme_all(embeddings, *, eps: float = 1e-7, device=None) -> dict:
+    """Every RankMe variant of :func:`rankme` from two spectra (uncentred and centred).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sorted(rankme_all(np.eye(3)))
+    ['centered', 'garrido2023', 'roy_vetterli2007', 'squared']
+    """
+    X = prepare(embeddings, device=device, dtype="float64")
+    n, d = X.shape
+    if float(n) * d * min(n, d) <= _SVD_LIMIT:
+        s = singular_values(X)
+        sc = singular_values(X - X.mean(0, keepdim=True))
+    elif d <= n:  # one Gram product serves both spectra: Xc^T Xc = X^T X - n mu mu^T
+        G = X.T @ X
+        mu = X.mean(0)
+        s = _spectrum_from_gram(G, n)
+        sc = _spectrum_from_gram(G - n * torch.outer(mu, mu), n)
+    else:  # Xc Xc^T = J X X^T J with J the centring matrix
+        G = X @ X.T
+        r = G.mean(0)
+        s = _spectrum_from_gram(G, d)
+        sc = _spectrum_from_gram(G - r[:, None] - r[None, :] + G.mean(), d)
+    return {v: _rank_from_spectrum(sc if v == "centered" else s, v, eps)
+            for v in RANKME_VARIANTS}
 
 
 def rankme(embeddings, *, variant: str = "garrido2023", eps: float = 1e-7, device=None):
@@ -166,9 +229,10 @@ def rankme(embeddings, *, variant: str = "garrido2023", eps: float = 1e-7, devic
 
     Notes
     -----
-    RankMe(X) = exp(-sum_k p_k log p_k). Singular values from
-    ``torch.linalg.svdvals`` in float64. Invariant under sample permutation,
-    rotation (orthogonal maps of the features) and scaling; not under translation,
+    RankMe(X) = exp(-sum_k p_k log p_k). Singular values in float64, from
+    ``torch.linalg.svdvals`` (from the Gram matrix's eigenvalues when
+    n d min(n, d) > 2e9). Invariant under sample permutation, rotation
+    (orthogonal maps of the features) and scaling; not under translation,
     except the ``"centered"`` variant. Reference: Garrido, Balestriero, Najman,
     LeCun, "RankMe: assessing the downstream performance of pretrained
     self-supervised representations by their rank", ICML 2023; Roy & Vetterli,
@@ -186,16 +250,7 @@ def rankme(embeddings, *, variant: str = "garrido2023", eps: float = 1e-7, devic
     X = prepare(embeddings, device=device, dtype="float64")
     if variant == "centered":
         X = X - X.mean(0, keepdim=True)
-    s = torch.linalg.svdvals(X).cpu().numpy()
-    if variant == "squared":
-        s = s * s
-    total = s.sum()
-    if total == 0:
-        return like_input(float("nan"), embeddings)
-    p = s / total
-    if variant != "roy_vetterli2007":
-        p = p + float(eps)
-    return like_input(_entropy_rank(p), embeddings)
+    return like_input(_rank_from_spectrum(singular_values(X), variant, eps), embeddings)
 
 
 def _class_stats(X: torch.Tensor, codes: np.ndarray, n_classes: int):
@@ -246,10 +301,13 @@ def nc1(embeddings, labels, *, device=None):
     if C < 2:
         raise ValueError("labels must contain at least two classes for NC1")
     means, _, centred, _ = _class_stats(X, codes, C)
-    sw = centred.T @ centred / n
-    dev = means - X.mean(0, keepdim=True)
-    sb = dev.T @ dev / C
-    value = torch.trace(sw @ torch.linalg.pinv(sb, hermitian=True)) / C
+    M = means - X.mean(0, keepdim=True)  # (C, d): Sigma_B = M^T M / C
+    # Sigma_B^+ = C M^T (M M^T)^{+2} M, so tr(Sigma_W Sigma_B^+) / C
+    # = tr((M Sigma_W M^T) (M M^T)^{+2}) with M Sigma_W M^T = Z^T Z / n, Z = centred M^T:
+    # O(n d C) instead of O(n d^2 + d^3)
+    Z = centred @ M.T
+    K = torch.linalg.pinv(M @ M.T, hermitian=True)
+    value = torch.trace((Z.T @ Z / n) @ (K @ K))
     return like_input(float(value), embeddings)
 
 

@@ -137,7 +137,9 @@ def neighborhood_preservation(
         raise ValueError(f"k must be < n_samples / 2 = {n / 2}, got {k}")
     sx, se = _Space(X, None, input_metric), _Space(E, None, metric)
     chunk = _chunk(engine["chunk_size"], engine["memory_budget"], n, E.element_size())
-    chunk = max(1, chunk // (2 * cpu_workers())) if engine["chunk_size"] is None else chunk
+    if engine["chunk_size"] is None:
+        workers = cpu_workers()
+        chunk = min(max(1, chunk // (2 * workers)), max(1, -(-n // workers)))
     comm = resolve_comm(engine["distributed"])
     kx, ke = _KNN(n, k, X.dtype, X.device), _KNN(n, k, E.dtype, E.device)
     totals = torch.zeros(2, dtype=torch.int64)

@@ -9,7 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import hyp0f1
 
-from sip_theory.geometry import RANKME_VARIANTS, alignment, cdnv, nc1, rankme, uniformity
+from sip_theory.geometry import (
+    RANKME_VARIANTS,
+    alignment,
+    cdnv,
+    nc1,
+    rankme,
+    rankme_all,
+    uniformity,
+)
 
 
 def closed_form(d, t=2.0):
@@ -90,6 +98,19 @@ def test_rankme_follows_the_garrido_definition():
     assert abs(float(rankme(X, variant="centered")) - math.exp(-(p2 * np.log(p2)).sum())) < 1e-10
     q = s ** 2 / (s ** 2).sum() + 1e-7
     assert abs(float(rankme(X, variant="squared")) - math.exp(-(q * np.log(q)).sum())) < 1e-10
+
+
+@pytest.mark.parametrize("shape", [(50, 7), (7, 50)])
+def test_gram_route_for_large_matrices_agrees_with_the_svd(monkeypatch, shape):
+    import sip_theory.geometry._spread as spread
+
+    X = np.random.default_rng(8).normal(size=shape) + 0.5
+    exact = {v: float(rankme(X, variant=v)) for v in RANKME_VARIANTS}
+    monkeypatch.setattr(spread, "_SVD_LIMIT", 0)
+    together = rankme_all(X)
+    for v in RANKME_VARIANTS:
+        assert abs(float(rankme(X, variant=v)) - exact[v]) < 1e-8
+        assert abs(together[v] - exact[v]) < 1e-8
 
 
 def test_rankme_of_a_rank_two_matrix_is_at_most_two():
