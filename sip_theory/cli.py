@@ -15,6 +15,7 @@ _SUBCOMMANDS = [
     "sip_theory._demo",
     "sip_theory.experiments._reproduce",
     "sip_theory.geometry._cli",
+    "sip_theory.experiments._cora",
 ]
 
 

@@ -5,9 +5,27 @@
   :func:`load_results`;
 * the synthetic experiments: the ``"synthetic"`` task (:func:`run_synthetic`,
   measured by :func:`measure_embeddings`), the profiles of :func:`profile_specs`
-  and :func:`reproduce` behind ``sip-theory reproduce``.
+  and :func:`reproduce` behind ``sip-theory reproduce``;
+* the Cora case study: the ``"cora"`` task (:func:`run_cora`), :func:`cora_spec`,
+  label-free :func:`select_lambda` and :func:`run_cora_case_study` behind
+  ``sip-theory cora``.
 """
 
+from ._cora import (
+    CORA_LAMBDAS,
+    CORA_SETTINGS,
+    EdgeSplit,
+    HeldoutRetrievalResult,
+    cora_graph_report,
+    cora_spec,
+    cora_subset,
+    heldout_link_retrieval,
+    run_cora,
+    run_cora_case_study,
+    select_lambda,
+    split_edges,
+    summarize_cora,
+)
 from ._profiles import ARMS, EXPERIMENTS, NOISE_LEVELS, QUICK_SCHEDULE, profile_specs
 from ._reproduce import (
     PAPER_FIG5A,
@@ -33,8 +51,12 @@ from ._synthetic import TEXT_SETTINGS, masked_token_accuracy, measure_embeddings
 
 __all__ = [
     "ARMS",
+    "CORA_LAMBDAS",
+    "CORA_SETTINGS",
     "EXPERIMENTS",
+    "EdgeSplit",
     "ExperimentSpec",
+    "HeldoutRetrievalResult",
     "NOISE_LEVELS",
     "PAPER_FIG5A",
     "PAPER_MECHANISTIC",
@@ -44,7 +66,11 @@ __all__ = [
     "RunFailedError",
     "RunSpec",
     "TEXT_SETTINGS",
+    "cora_graph_report",
+    "cora_spec",
+    "cora_subset",
     "get_task",
+    "heldout_link_retrieval",
     "library_versions",
     "load_records",
     "load_results",
@@ -53,8 +79,13 @@ __all__ = [
     "profile_specs",
     "register_task",
     "reproduce",
+    "run_cora",
+    "run_cora_case_study",
     "run_experiment",
     "run_experiments",
     "run_synthetic",
+    "select_lambda",
+    "split_edges",
     "summarize",
+    "summarize_cora",
 ]

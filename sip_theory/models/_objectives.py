@@ -317,14 +317,18 @@ class MaskedFeatureReconstruction(nn.Module):
         x, mask = targets
         pred = self.head(output.embeddings).float()
         x = x.float()
-        sel = mask if self.loss_on == "masked" else torch.ones_like(mask)
-        n = int(sel.sum())
+        if self.loss_on == "masked":
+            n = int(mask.sum())
+            pred, x = pred[mask], x[mask]
+        else:  # every entry: no boolean indexing (a gather over the whole batch is slow)
+            n = pred.numel()
+            pred, x = pred.reshape(-1), x.reshape(-1)
         if n == 0:
             return pred.sum() * 0.0, {"n_targets": 0, "n_correct": 0}
         if self.loss_kind == "bce":
-            loss = nn.functional.binary_cross_entropy_with_logits(pred[sel], x[sel])
-            n_correct = int(((pred[sel] > 0) == (x[sel] > 0.5)).sum())
+            loss = nn.functional.binary_cross_entropy_with_logits(pred, x)
+            n_correct = int(((pred > 0) == (x > 0.5)).sum())
         else:
-            loss = nn.functional.mse_loss(pred[sel], x[sel])
+            loss = nn.functional.mse_loss(pred, x)
             n_correct = 0
         return loss, {"n_targets": n, "n_correct": n_correct}
