@@ -33,7 +33,7 @@ __all__ = [
 SMALL_WORK = 1 << 22
 
 #: Bytes of scratch memory one block of the neighbour engine may use by default.
-DEFAULT_MEMORY_BUDGET = 2**30
+DEFAULT_MEMORY_BUDGET = 512 * 2**20
 
 _UNITS = {"": 1, "B": 1, "KB": 10**3, "MB": 10**6, "GB": 10**9, "KIB": 2**10,
           "MIB": 2**20, "GIB": 2**30}

@@ -47,8 +47,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0, help="seed of the linear probe's split")
     p.add_argument("--chunk-size", type=int, help="query rows per block (default: from "
                    "--memory-budget)")
-    p.add_argument("--memory-budget", default="1GiB",
-                   help="scratch memory of the distance sweep (default 1GiB)")
+    p.add_argument("--memory-budget", default="512MiB",
+                   help="scratch memory of the distance sweep (default 512MiB)")
     p.add_argument("--progress", dest="progress", action="store_true", default=None,
                    help="show a progress bar (default: for n >= 20000)")
     p.add_argument("--no-progress", dest="progress", action="store_false")

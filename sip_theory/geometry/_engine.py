@@ -111,16 +111,21 @@ def run_blocks(jobs: list, fn, *, workers: int = 1, progress=False, desc="distan
             return
         lock = threading.Lock()
         queue = iter(jobs)
+        failed = threading.Event()
 
         def loop(wid):
             _LOCAL.worker = True
             try:
-                while True:
+                while not failed.is_set():
                     with lock:
                         job = next(queue, None)
                     if job is None:
                         return
-                    fn(wid, job)
+                    try:
+                        fn(wid, job)
+                    except BaseException:
+                        failed.set()  # the other workers stop at their next job
+                        raise
                     if bar is not None:
                         with lock:
                             bar.update(1)

@@ -212,9 +212,9 @@ def compute_neighbors(
         Compute dtype; default keeps float32/float64 input.
     chunk_size : int, optional
         Query rows per block; default from ``memory_budget``. Results do not depend on it.
-    memory_budget : int or str, default "1GiB"
-        Scratch memory of the sweep: with pair counts, half of it buffers pair
-        distances for sorting and half holds the distance blocks.
+    memory_budget : int or str, default "512MiB"
+        Scratch memory of the sweep: with pair counts, at most half of it buffers
+        pair distances for sorting and half holds the distance blocks.
     backend : {"torch", "faiss", "auto"}, default "torch"
         ``"faiss"`` (only when importable) computes the kNN lists and nothing else.
     progress : bool, default False
@@ -289,8 +289,14 @@ def compute_neighbors(
     space = _Space(X, None, metric)
     budget = parse_memory(memory_budget)
     counting = g is not None and (pairs or histogram_bins) or bool(histogram_bins)
-    pair_capacity = max(_MIN_PAIR_CAPACITY, budget // 2 // X.element_size()) if counting else 0
-    block_budget = budget - pair_capacity * X.element_size() if counting else budget
+    pair_capacity = 0
+    if counting:
+        # a flush costs O(m log capacity) and sorting O(capacity log capacity): a buffer of
+        # ~64 m values keeps flushes cheap; never more than half the budget
+        m_thr = (g.n_edges if g is not None else 0) + histogram_bins
+        pair_capacity = max(_MIN_PAIR_CAPACITY,
+                            min(budget // 2 // X.element_size(), max(1 << 20, 64 * m_thr)))
+    block_budget = budget // 2 if counting else budget
     workers = cpu_workers() if X.device.type == "cpu" else 1
     chunk = _chunk(chunk_size, max(block_budget // workers, 1), n, X.element_size(),
                    n_rows=n, workers=workers)
