@@ -3,6 +3,8 @@
 Part 1 (n = 8,000, d = 128, float64) computes the same quantities both ways and
 checks that the values agree to 1e-10:
 
+* LRAP alone (the anchor's measurement): ``euclidean_distances`` +
+  ``label_ranking_average_precision_score`` on the n x (n-1) matrices vs ``link_lrap``;
 * link retrieval (LRAP, nDCG over full rows, micro AP, MRR): scikit-learn's
   ``euclidean_distances`` (its upper triangle mirrored, so that each pair has one
   distance) + ``label_ranking_average_precision_score`` + ``ndcg_score`` +
@@ -32,6 +34,7 @@ Usage::
 
     python experiments/benchmarks/bench_geometry.py               # both parts
     python experiments/benchmarks/bench_geometry.py --part 1 --n-small 4000
+    python experiments/benchmarks/bench_geometry.py --part 1 --metrics lrap --out lrap.json
 """
 
 from __future__ import annotations
@@ -121,6 +124,17 @@ if case == "sk_retrieval":
         rr.append(1.0 / (1 + np.sum(S[i] > S[i][pos].max())))
     out["mrr"] = float(np.mean(rr))
     parts["mrr"] = time.perf_counter() - t
+elif case == "sk_lrap":
+    D = skm.euclidean_distances(X)
+    off = ~np.eye(n, dtype=bool)
+    S = -D[off].reshape(n, n - 1)
+    A = np.zeros((n, n), dtype=np.int8)
+    A[E[:, 0], E[:, 1]] = 1
+    A[E[:, 1], E[:, 0]] = 1
+    Y = A[off].reshape(n, n - 1)
+    out["lrap"] = skm.label_ranking_average_precision_score(Y, S)
+elif case == "ours_lrap":
+    out["lrap"] = geo.link_lrap(X, g)
 elif case == "ours_retrieval":
     r = geo.link_retrieval(X, g, ks=(1, 5, 10))
     out = {"lrap": r.lrap, "ndcg": r.ndcg, "ap_micro": r.ap_micro, "mrr": r.mrr,
@@ -184,6 +198,9 @@ def main(argv=None) -> int:
     ap.add_argument("--d", type=int, default=128)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2, help="torch threads (default 2)")
+    ap.add_argument("--metrics", nargs="+", default=["lrap", "retrieval", "auroc", "trust"],
+                    choices=["lrap", "retrieval", "auroc", "trust"],
+                    help="part-1 comparisons to run")
     ap.add_argument("--out", default=str(Path(__file__).parent / "results" /
                                          "bench_geometry.json"))
     args = ap.parse_args(argv)
@@ -198,7 +215,7 @@ def main(argv=None) -> int:
                f"{'+MiB':>8}  values"
         print(head)
         print("-" * (len(head) + 30))
-        for name in ("retrieval", "auroc", "trust"):
+        for name in args.metrics:
             pair = {}
             for route in ("sk", "ours"):
                 cfg = {"case": f"{route}_{name}", "n": args.n_small, "d": args.d,

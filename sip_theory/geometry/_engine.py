@@ -265,7 +265,7 @@ class _Space:
     def pair_distances(self, i: torch.Tensor, j: torch.Tensor, *, rows_per_step=None):
         """Distances of pairs (Q[i], R[j]) from the coordinates directly."""
         out = torch.empty(i.shape[0], dtype=self.dtype, device=self.device)
-        step = rows_per_step or max(1, (1 << 24) // max(1, self.Q.shape[1]))
+        step = rows_per_step or max(1, (1 << 18) // max(1, self.Q.shape[1]))
         for s in range(0, i.shape[0], step):
             a, b = self.Q[i[s:s + step]], self.R[j[s:s + step]]
             if self.metric in ("euclidean", "sqeuclidean"):
@@ -284,12 +284,21 @@ class _Space:
             return self.Q[r0:r1] @ self.R.T
         return torch.mm(self.Q[r0:r1], self.R.T, out=out)
 
-    def finish(self, G: torch.Tensor, r0: int, r1: int, exclude_self: bool) -> torch.Tensor:
-        """Turn a Gram block into distances in place; self entries -> +inf."""
+    def expanded(self, r0: int, r1: int, out: torch.Tensor) -> torch.Tensor:
+        """|y|^2 - 2 x.y for the block, with the column norms folded into the GEMM."""
+        return torch.addmm(self.sq_r[None, :], self.Q[r0:r1], self.R.T, beta=1.0, alpha=-2.0,
+                           out=out)
+
+    def finish(self, G: torch.Tensor, r0: int, r1: int, exclude_self: bool,
+               expanded: bool = False) -> torch.Tensor:
+        """Turn a Gram block (or, with ``expanded``, the output of :meth:`expanded`) into
+        distances in place; self entries -> +inf."""
         b = r1 - r0
         ar = torch.arange(b, device=self.device)
         if self.metric in ("euclidean", "sqeuclidean"):
-            G.mul_(-2.0).add_(self.sq_q[r0:r1, None]).add_(self.sq_r[None, :]).clamp_(min=0.0)
+            if not expanded:
+                G.mul_(-2.0).add_(self.sq_r[None, :])
+            G.add_(self.sq_q[r0:r1, None]).clamp_(min=0.0)
             if exclude_self:
                 G[ar, ar + r0] = math.inf
             self._refine_small(G, r0, r1)
@@ -324,7 +333,7 @@ class _Space:
         rr, cc = torch.nonzero(mask, as_tuple=True)
         qi = r0 + rows[rr]
         diff_sq = torch.empty(qi.shape[0], dtype=self.dtype, device=self.device)
-        step = max(1, (1 << 24) // max(1, self.Q.shape[1]))
+        step = max(1, (1 << 18) // max(1, self.Q.shape[1]))
         for s in range(0, qi.shape[0], step):
             diff = self.Q[qi[s:s + step]] - self.R[cc[s:s + step]]
             diff_sq[s:s + step] = (diff * diff).sum(1)
@@ -629,8 +638,13 @@ def _sweep(space: _Space, consumers: list, *, chunk_size: int, comm: Comm, progr
     work = float(n) * space.n_columns * max(8, space.Q.shape[1])
     if space.device.type != "cpu" or work < SMALL_WORK:
         workers = 1
+    elif workers > 1:
+        work = float("inf")  # the workers run single-threaded; never shrink the pool here
     rows = min(chunk_size, n)
     buffers: dict = {}
+    # without a consumer of the raw Gram block, fold the norms into the GEMM
+    fold = space.metric in ("euclidean", "sqeuclidean") and not any(
+        type(c).on_gram is not _Consumer.on_gram for c in consumers)
 
     def process(wid, job):
         bi, r0 = job
@@ -639,10 +653,13 @@ def _sweep(space: _Space, consumers: list, *, chunk_size: int, comm: Comm, progr
             buffers[wid] = (g, torch.empty_like(g) if space.device.type == "cpu" else None)
         gram_buf, sort_buf = buffers[wid]
         r1 = min(r0 + chunk_size, n)
-        G = space.gram(r0, r1, out=gram_buf[: r1 - r0])
-        for c in consumers:
-            c.on_gram(bi, r0, r1, G)
-        D = space.finish(G, r0, r1, exclude_self=space.same)
+        if fold:
+            G = space.expanded(r0, r1, out=gram_buf[: r1 - r0])
+        else:
+            G = space.gram(r0, r1, out=gram_buf[: r1 - r0])
+            for c in consumers:
+                c.on_gram(bi, r0, r1, G)
+        D = space.finish(G, r0, r1, exclude_self=space.same, expanded=fold)
         blk = _Block(bi, r0, r1, D, space.same,
                      None if sort_buf is None else sort_buf[: r1 - r0])
         for c in consumers:

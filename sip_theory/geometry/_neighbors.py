@@ -10,7 +10,13 @@ import numpy as np
 import torch
 
 from .._validation import check_one_of, check_positive_int
-from ._arrays import DEFAULT_MEMORY_BUDGET, as_tensor2d, fingerprint, parse_memory
+from ._arrays import (
+    DEFAULT_MEMORY_BUDGET,
+    as_tensor2d,
+    fingerprint,
+    parse_memory,
+    single_thread_if_small,
+)
 from ._distributed import resolve_comm
 from ._engine import (
     _KNN,
@@ -286,6 +292,20 @@ def compute_neighbors(
             "histograms need backend='torch'"
         )
 
+    workers = cpu_workers() if X.device.type == "cpu" else 1
+    # setup works on O(n + m) arrays: one thread (the sweep runs `workers` block workers)
+    with single_thread_if_small(0.0, X.device):
+        return _sweep_neighbors(X, g, k=k, metric=metric, pairs=pairs, uniformity_t=uniformity_t,
+                                uniformity_normalize=uniformity_normalize,
+                                histogram_bins=histogram_bins, chunk_size=chunk_size,
+                                memory_budget=memory_budget, progress=progress, comm=comm,
+                                workers=workers)
+
+
+def _sweep_neighbors(X, g, *, k, metric, pairs, uniformity_t, uniformity_normalize,
+                     histogram_bins, chunk_size, memory_budget, progress, comm,
+                     workers) -> Neighbors:
+    n = int(X.shape[0])
     space = _Space(X, None, metric)
     budget = parse_memory(memory_budget)
     counting = g is not None and (pairs or histogram_bins) or bool(histogram_bins)
@@ -297,7 +317,6 @@ def compute_neighbors(
         pair_capacity = max(_MIN_PAIR_CAPACITY,
                             min(budget // 2 // X.element_size(), max(1 << 20, 64 * m_thr)))
     block_budget = budget // 2 if counting else budget
-    workers = cpu_workers() if X.device.type == "cpu" else 1
     chunk = _chunk(chunk_size, max(block_budget // workers, 1), n, X.element_size(),
                    n_rows=n, workers=workers)
     n_blocks = math.ceil(n / chunk)
@@ -319,8 +338,8 @@ def compute_neighbors(
         vals[upper] = d_up
         key_up = rows[upper] * n + cols[upper]
         key_low = cols[~upper] * n + rows[~upper]
-        order = torch.argsort(key_up)
-        vals[~upper] = d_up[order[torch.searchsorted(key_up[order], key_low)]]
+        # CSR order is row-major with sorted columns, so key_up is already sorted
+        vals[~upper] = d_up[torch.searchsorted(key_up, key_low)]
         space.edge_vals = vals
         edge_c = _EdgeRanks(indptr, cols, X.dtype, X.device)
         consumers.append(edge_c)

@@ -178,6 +178,7 @@ def link_retrieval(
     ks=(1, 5, 10),
     metric: str | None = None,
     isolated: str = "exclude",
+    micro_ap: bool = True,
     neighbors=None,
     **engine,
 ) -> LinkRetrievalResult:
@@ -196,6 +197,9 @@ def link_retrieval(
         Per-node scores of nodes without a neighbour are undefined: leave them out
         of the means, or count them as 0 or 1. scikit-learn's LRAP counts them as
         1 and its nDCG as 0. Micro AP always ranks all pairs.
+    micro_ap : bool, default True
+        Compute micro AP, which needs counts over all n(n-1)/2 pairs (one more sort
+        of all pair distances); ``False`` leaves ``ap_micro`` NaN.
     neighbors : Neighbors, optional
         From :func:`compute_neighbors` with this graph and ``k >= max(ks)``.
     **engine
@@ -253,7 +257,7 @@ def link_retrieval(
         raise ValueError(f"ks must be integers in [1, {n - 1}], got {ks}")
     kmax = max(ks, default=1)
     nb, metric = get_neighbors(X, neighbors=neighbors, metric=metric, k=kmax, graph=g,
-                               need_edges=True, need_pairs=True, engine=engine)
+                               need_edges=True, need_pairs=bool(micro_ap), engine=engine)
     per = _per_node(nb, n)
     deg = np.diff(nb.edges.indptr)
     has = deg > 0
@@ -267,7 +271,7 @@ def link_retrieval(
     return LinkRetrievalResult(
         lrap=_aggregate(per["lrap"], has, isolated),
         ndcg=_aggregate(per["ndcg"], has, isolated),
-        ap_micro=_micro_ap(nb),
+        ap_micro=_micro_ap(nb) if micro_ap else float("nan"),
         mrr=_aggregate(per["reciprocal_rank"], has, isolated),
         precision_at={k: float(curve_p[k - 1]) for k in ks},
         recall_at={k: float(curve_r[k - 1]) for k in ks},
@@ -286,7 +290,7 @@ def _scalar(embeddings, graph, key, *, k=None, metric=None, isolated="exclude",
             neighbors=None, engine=None):
     ks = (k,) if k is not None else (1,)
     r = link_retrieval(embeddings, graph, ks=ks, metric=metric, isolated=isolated,
-                       neighbors=neighbors, **(engine or {}))
+                       micro_ap=(key == "ap_micro"), neighbors=neighbors, **(engine or {}))
     value = getattr(r, key) if k is None else getattr(r, key)[k]
     return like_input(value, embeddings)
 
