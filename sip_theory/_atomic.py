@@ -36,6 +36,10 @@ def atomic_path(path, *, suffix: str | None = None):
         dir=path.parent,
     )
     os.close(fd)
+    # mkstemp creates the file 0600; give the result the permissions a plain open() would
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     try:
         yield Path(tmp)
         os.replace(tmp, path)

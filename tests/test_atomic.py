@@ -31,3 +31,17 @@ def test_json_serializes_numpy_values(tmp_path):
     target = tmp_path / "sub" / "r.json"
     atomic_write_json(target, {"a": np.float64(0.5), "b": np.arange(3)})
     assert json.loads(target.read_text()) == {"a": 0.5, "b": [0, 1, 2]}
+
+
+def test_written_file_follows_the_umask(tmp_path):
+    import os
+    import stat
+
+    from sip_theory._atomic import atomic_write_text
+
+    old = os.umask(0o022)
+    try:
+        atomic_write_text(tmp_path / "a.txt", "x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "a.txt").stat().st_mode) == 0o644
