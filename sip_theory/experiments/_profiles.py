@@ -85,7 +85,7 @@ def _base(family, dataset, encoder, train, *, n_curve=10, store=False, eval_task
     params = {"family": family, "dataset": dataset, "encoder": enc,
               "train": {**train, "si_loss_kwargs": dict(_SI_LOSS)}, "n_curve": n_curve}
     if store:
-        params["store_embeddings"] = True
+        params["store_pca"] = True
     if eval_tasks is not None:
         params["eval_tasks"] = list(eval_tasks)
     return params

@@ -362,13 +362,6 @@ def plot_lc_vs_gain(agg, path) -> bool:
     return True
 
 
-def _pca2(x):
-    x = np.asarray(x, dtype=np.float64)
-    x = x - x.mean(0)
-    _, s, vt = np.linalg.svd(x, full_matrices=False)
-    return x @ vt[:2].T, (s[:2] ** 2 / max((s ** 2).sum(), 1e-300))
-
-
 def plot_mobius_pca(records, path) -> bool:
     """2-D PCA of the MOBIUS PT embeddings of the first seed, LM-only vs SIPT."""
     import matplotlib
@@ -387,9 +380,9 @@ def plot_mobius_pca(records, path) -> bool:
     fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.8))
     for ax, arm in zip(axes, ("lm", "sipt"), strict=True):
         rec = next(r for r in by_arm[arm] if r["config"]["seed"] == seed)
-        emb = np.array(rec["embeddings"]["pt"])
+        xy = np.array(rec["embeddings"]["pca2"])
+        frac = rec["embeddings"]["explained"]
         y = np.array(rec["embeddings"]["labels_pt"]["vertex"])
-        xy, frac = _pca2(emb)
         sc = ax.scatter(xy[:, 0], xy[:, 1], c=y, cmap="tab10", s=10, vmin=0, vmax=9)
         auroc = rec["metrics"]["vertex"]["knn3_pt_auroc"]
         ax.set_title(f"{'LM-only' if arm == 'lm' else 'SIPT'} (seed {seed}): "
@@ -442,6 +435,7 @@ def summarize(out_dir, *, profile: str | None = None, wall_time_s: float | None 
                   "mechanistic": PAPER_MECHANISTIC,
                   "noise_curve": {k: list(v) for k, v in PAPER_NOISE_CURVE.items()}},
         "quick_schedule": QUICK_SCHEDULE if profile == "quick" else None,
+        "invocations": _read_json_list(out / "invocations.json"),
         "versions": library_versions(),
     }
     figures = {
@@ -463,14 +457,28 @@ def summarize(out_dir, *, profile: str | None = None, wall_time_s: float | None 
     return summary
 
 
+def _read_json_list(path) -> list:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return []
+
+
 def _summary_md(summary, agg) -> str:
     acc = summary["acceptance"]
     lines = [f"# Synthetic experiments: profile `{summary['profile']}`", ""]
     if summary.get("command"):
         lines += [f"Command: `{summary['command']}`", ""]
-    if summary.get("wall_time_s") is not None:
-        lines += [f"Wall time of this invocation: {summary['wall_time_s']:.0f} s "
-                  "(resumed runs cost nothing; per-experiment run time below).", ""]
+    inv = summary.get("invocations") or []
+    if inv:
+        lines += ["Invocations that produced these results (resumed runs cost nothing):", "",
+                  "| started | command | runs executed / total | wall (s) | CPU (s) | "
+                  "load avg at start | cores |", "|---|---|---|---|---|---|---|"]
+        for e in inv:
+            lines.append(f"| {e['started']} | `{e['command']}` | {e['runs_executed']} / "
+                         f"{e['runs_total']} | {e['wall_time_s']:.0f} | {e['cpu_time_s']:.0f} | "
+                         f"{e['loadavg_start']} | {e['cpu_count']} |")
+        lines.append("")
     lines += ["## 3-NN macro AUROC, ours vs the paper (Fig. 5a)", "",
               "Mean ± population std over seeds; gain = SIPT − LM paired by seed. "
               "LC = local consistency of the FT labels on G_PT (Theorem 1's prediction).", "",
@@ -551,20 +559,59 @@ def reproduce(profile: str = "quick", *, out_dir=None, only=None, jobs: int = 1,
 
     out = Path(out_dir) if out_dir is not None else Path("experiments/results") / profile
     specs = profile_specs(profile, only=only)
+    started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    load0 = _loadavg()
+    cpu0 = _cpu_seconds()
     t0 = time.perf_counter()
     error = None
+    records = None
     try:
         # one torch thread per worker on CPU: these models are tiny, and intra-op
         # threads on shared cores slow them down many times over
-        run_experiments(specs, out, jobs=jobs, device=device, resume=resume, progress=progress,
-                        torch_threads=1 if device == "cpu" else None)
+        records = run_experiments(specs, out, jobs=jobs, device=device, resume=resume,
+                                  progress=progress,
+                                  torch_threads=1 if device == "cpu" else None)
     except RunFailedError as exc:
         error = exc
-    summary = summarize(out, profile=profile, wall_time_s=time.perf_counter() - t0,
-                        command=command)
+    wall = time.perf_counter() - t0
+    n_total = sum(len(s.runs()) for s in specs)
+    n_resumed = (sum(bool(r.get("resumed")) for recs in records.values() for r in recs)
+                 if records is not None else None)
+    entry = {
+        "command": command, "profile": profile, "only": only, "jobs": jobs, "device": device,
+        "started": started, "wall_time_s": wall, "cpu_time_s": _cpu_seconds() - cpu0,
+        "runs_total": n_total, "runs_resumed": n_resumed,
+        "runs_executed": None if n_resumed is None else n_total - n_resumed,
+        "failed": None if error is None else str(error),
+        "loadavg_start": load0, "loadavg_end": _loadavg(), "cpu_count": os.cpu_count(),
+    }
+    log_path = out / "invocations.json"
+    try:
+        log = json.loads(log_path.read_text())
+    except (OSError, ValueError):
+        log = []
+    log.append(entry)
+    atomic_write_json(log_path, log)
+    summary = summarize(out, profile=profile, wall_time_s=wall, command=command)
     if error is not None:
         raise error
     return summary
+
+
+def _loadavg():
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):  # pragma: no cover - platforms without getloadavg
+        return None
+
+
+def _cpu_seconds() -> float:
+    """User + system CPU time of this process and its finished children (worker pools)."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def add_parser(subparsers) -> None:

@@ -342,7 +342,7 @@ def run_synthetic(run, *, device: str = "cpu") -> dict:
     as ``max_steps``/``epochs``, ``batch_size``, ``lr``, ``si_loss_kwargs``),
     ``lambda_si`` (the arm), ``eval_tasks`` (label sets; default all of a
     mechanistic dataset, else its task), ``n_curve`` (evaluations during
-    training) and ``store_embeddings`` (keep the final PT embeddings).
+    training) and ``store_pca`` (keep a 2-D PCA of the final PT embeddings).
 
     Returns
     -------
@@ -351,7 +351,7 @@ def run_synthetic(run, *, device: str = "cpu") -> dict:
         final losses, homophily), ``dataset`` (graph hashes, generation config with
         seed/attempt/rejections, sizes), ``curve`` (3-NN AUROC during training),
         ``history`` (a thinned per-epoch trainer history) and, if asked,
-        ``embeddings``.
+        ``embeddings`` (PCA coordinates, explained variance, labels).
 
     Raises
     ------
@@ -459,10 +459,20 @@ def run_synthetic(run, *, device: str = "cpu") -> dict:
         "history": thin,
         "timing": {"data_s": t_data, "train_s": t_train},
     }
-    if p.get("store_embeddings"):
-        out["embeddings"] = {"pt": np.round(emb_pt, 5).tolist(),
+    if p.get("store_pca"):
+        xy, frac = _pca2(emb_pt)
+        out["embeddings"] = {"pca2": np.round(xy, 4).tolist(), "explained": frac.tolist(),
                              "labels_pt": {t: v.tolist() for t, v in labels_pt.items()}}
     return out
+
+
+def _pca2(x):
+    """Coordinates on the first two principal axes and their explained-variance fractions."""
+    x = np.asarray(x, dtype=np.float64)
+    x = x - x.mean(0)
+    _, sv, vt = np.linalg.svd(x, full_matrices=False)
+    total = max(float((sv ** 2).sum()), 1e-300)
+    return x @ vt[:2].T, sv[:2] ** 2 / total
 
 
 def _jsonable(value):

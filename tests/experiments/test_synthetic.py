@@ -98,7 +98,7 @@ def test_smoke_profile_writes_every_output_and_resume_skips(tmp_path):
     only = "cliques_p00,cliques_p50,mobius,mech_structural"
     summary = reproduce("smoke", out_dir=tmp_path, only=only, progress=False)
     for name in ("table.md", "table.csv", "summary.json", "summary.md", "mechanistic.md",
-                 "noise_curve.png", "lc_vs_gain.png", "mobius_pca.png"):
+                 "noise_curve.png", "lc_vs_gain.png", "mobius_pca.png", "invocations.json"):
         assert (tmp_path / name).stat().st_size > 0, name
     rows = {r["graph"]: r for r in summary["table"]}
     assert set(rows) == {"CLIQUES", "MOBIUS", "STRUCTURAL"}
@@ -110,6 +110,8 @@ def test_smoke_profile_writes_every_output_and_resume_skips(tmp_path):
     again = reproduce("smoke", out_dir=tmp_path, only=only, progress=False)
     assert rec_path.stat().st_mtime_ns == mtime  # not rerun
     assert again["table"] == summary["table"]
+    log = json.loads((tmp_path / "invocations.json").read_text())
+    assert [e["runs_executed"] for e in log] == [8, 0]
 
 
 def test_failed_generation_raises_and_trains_nothing(tmp_path):
