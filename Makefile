@@ -1,12 +1,14 @@
 # Two commands do all the set-up on a fresh machine:
-#   make demo   -> creates .venv, installs everything, runs the main job on built-in defaults
+#   make run    -> creates .venv, installs everything, runs the main job on built-in defaults
+#                  (sip-theory reproduce --profile quick: the paper's synthetic experiments)
 #   make test   -> creates .venv, installs everything, runs the test suite
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-OUT ?= out/demo
+OUT ?= out
+JOBS ?= 2
 
-.PHONY: setup demo test test-all lint book clean
+.PHONY: setup run demo cora test test-all lint book clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,8 +19,14 @@ $(VENV)/.installed: pyproject.toml
 
 setup: $(VENV)/.installed
 
+run: setup
+	$(VENV)/bin/sip-theory reproduce --profile quick --jobs $(JOBS) --out $(OUT)/reproduce-quick
+
 demo: setup
-	$(VENV)/bin/sip-theory demo --out $(OUT)
+	$(VENV)/bin/sip-theory demo --out $(OUT)/demo
+
+cora: setup
+	$(VENV)/bin/sip-theory cora --jobs $(JOBS) --out $(OUT)
 
 test: setup
 	$(PY) -m pytest -n 2 -m "not slow" -q; rc=$$?; \
