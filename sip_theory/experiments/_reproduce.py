@@ -422,6 +422,9 @@ def summarize(out_dir, *, profile: str | None = None, wall_time_s: float | None 
     out = Path(os.fspath(out_dir))
     records = load_records(out)
     agg = {exp: _aggregate(recs) for exp, recs in records.items()}
+    # experiments without a single seed run in both arms cannot be compared yet
+    unpaired = sorted(exp for exp, a in agg.items() if not a["seeds"])
+    agg = {exp: a for exp, a in agg.items() if a["seeds"]}
     rows = _table_rows(agg)
     acc = _acceptance(agg)
     summary = {
@@ -429,6 +432,7 @@ def summarize(out_dir, *, profile: str | None = None, wall_time_s: float | None 
         "command": command,
         "wall_time_s": wall_time_s,
         "experiments": agg,
+        "experiments_without_paired_seeds": unpaired,
         "table": rows,
         "acceptance": acc,
         "paper": {"source": PAPER_SOURCE, "fig5a": {k: list(v) for k, v in PAPER_FIG5A.items()},

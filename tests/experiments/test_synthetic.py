@@ -133,3 +133,14 @@ def test_cli_registers_reproduce():
     args = build_parser().parse_args(["reproduce", "--profile", "smoke", "--only", "plane",
                                       "--jobs", "2"])
     assert args.profile == "smoke" and args.only == "plane" and args.jobs == 2
+
+
+def test_summary_leaves_out_experiments_without_a_paired_seed(tmp_path):
+    from sip_theory.experiments import summarize
+
+    reproduce("smoke", out_dir=tmp_path, only="cliques_p50,plane", progress=False)
+    next((tmp_path / "plane" / "runs").glob("*sipt*.json")).unlink()  # an interrupted arm
+    summary = summarize(tmp_path)
+    assert summary["experiments_without_paired_seeds"] == ["plane"]
+    assert [r["graph"] for r in summary["table"]] == []  # CLIQUES row is p = 0 only
+    assert "cliques_p50" in summary["experiments"]
