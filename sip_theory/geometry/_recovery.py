@@ -238,7 +238,10 @@ def graph_recovery(
 def recovery_margin(embeddings, graph, *, metric=None, neighbors=None, **engine):
     """min non-edge distance - max edge distance (> 0 iff a radius graph equals G).
 
-    See :func:`graph_recovery`.
+    See :func:`graph_recovery`. This returns the margin only, from the chunked torch
+    engine (scales to large n, CPU or GPU); :func:`sip_theory.theory.recovery_margin`
+    returns the full exact-recovery report (minimum violating pairs over all radii,
+    best-F1 radius) used by the Theorem 1 check.
 
     Examples
     --------

@@ -235,6 +235,11 @@ def recovery_margin(embeddings, graph, *, metric: str = "euclidean",
     distances and counting, in blocks, the unlinked distances below each.
     Complexity O(n^2 d) time, O(chunk_size * n + m) memory.
 
+    See Also
+    --------
+    sip_theory.geometry.recovery_margin : the margin alone, from the chunked torch
+        engine (for large n or a GPU).
+
     Examples
     --------
     >>> import numpy as np
