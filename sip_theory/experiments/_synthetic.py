@@ -52,6 +52,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ..graphs._synthetic import _jsonable  # one JSON converter for dataset configs
 from ._runner import register_task
 
 __all__ = [
@@ -475,13 +476,3 @@ def _pca2(x):
     return x @ vt[:2].T, sv[:2] ** 2 / total
 
 
-def _jsonable(value):
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
