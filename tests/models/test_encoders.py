@@ -21,8 +21,10 @@ def _tokens():
 
 
 def test_presets_have_the_papers_sizes():
-    assert PRESETS["tiny"] == dict(hidden_size=10, n_layers=2, n_heads=2, ffn_size=8)
-    assert PRESETS["manifold"] == dict(hidden_size=256, n_layers=3, n_heads=4, ffn_size=256)
+    assert PRESETS["tiny"] == dict(hidden_size=10, n_layers=2, n_heads=2, ffn_size=8,
+                                   dropout=0.0, attention_dropout=0.1)
+    assert PRESETS["manifold"] == dict(hidden_size=256, n_layers=3, n_heads=4, ffn_size=256,
+                                       dropout=0.0, attention_dropout=0.1)
     enc = TransformerEncoder("manifold", vocab_size=50)
     assert len(enc.layers) == 3 and enc.layers[0].ff1.out_features == 256
     assert enc.layers[0].attn.n_heads == 4 and enc.embedding_dim == 256
