@@ -26,7 +26,15 @@ from ._cora import (
     split_edges,
     summarize_cora,
 )
-from ._profiles import ARMS, EXPERIMENTS, NOISE_LEVELS, QUICK_SCHEDULE, profile_specs
+from ._profiles import (
+    ARMS,
+    ENCODER_DROPOUT,
+    EXPERIMENTS,
+    NOISE_LEVELS,
+    QUICK_SCHEDULE,
+    apply_overrides,
+    profile_specs,
+)
 from ._reproduce import (
     PAPER_FIG5A,
     PAPER_MECHANISTIC,
@@ -77,6 +85,8 @@ __all__ = [
     "masked_token_accuracy",
     "measure_embeddings",
     "profile_specs",
+    "apply_overrides",
+    "ENCODER_DROPOUT",
     "register_task",
     "reproduce",
     "run_cora",

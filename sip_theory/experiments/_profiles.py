@@ -28,6 +28,7 @@ Profiles:
 
 from __future__ import annotations
 
+import copy
 import fnmatch
 
 from ._runner import ExperimentSpec
@@ -38,7 +39,9 @@ __all__ = [
     "EXPERIMENTS",
     "NOISE_LEVELS",
     "PROFILES",
+    "OVERRIDABLE",
     "QUICK_SCHEDULE",
+    "apply_overrides",
     "profile_specs",
 ]
 
@@ -153,7 +156,47 @@ def _smoke():
 PROFILES = {"quick": _quick, "paper": _paper, "smoke": _smoke}
 
 
-def profile_specs(profile: str, *, only=None) -> list[ExperimentSpec]:
+#: Top-level run parameters an override may change (the arms own ``lambda_si``).
+OVERRIDABLE = ("dataset", "encoder", "train", "text")
+
+
+def apply_overrides(params: dict, overrides) -> dict:
+    """A copy of ``params`` with dotted-key ``overrides`` set (for ablations).
+
+    Parameters
+    ----------
+    params : dict
+        Run parameters of a profile experiment.
+    overrides : mapping of str to value
+        ``{"encoder.attention_dropout": 0.0, "train.lr": 1e-3}``: the first key
+        part must be one of :data:`OVERRIDABLE`; missing inner levels are created.
+
+    Raises
+    ------
+    ValueError
+        A key outside :data:`OVERRIDABLE`, or one that descends into a non-mapping.
+
+    Examples
+    --------
+    >>> apply_overrides({"encoder": {"preset": "tiny"}}, {"encoder.dropout": 0.2})
+    {'encoder': {'preset': 'tiny', 'dropout': 0.2}}
+    """
+    out = copy.deepcopy(dict(params))
+    for key, value in dict(overrides or {}).items():
+        parts = str(key).split(".")
+        if parts[0] not in OVERRIDABLE or len(parts) < 2 or not all(parts):
+            raise ValueError(f"overrides key {key!r} must look like 'section.option' with "
+                             f"section one of {OVERRIDABLE}")
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ValueError(f"overrides key {key!r}: {part!r} is not a section")
+        node[parts[-1]] = copy.deepcopy(value)
+    return out
+
+
+def profile_specs(profile: str, *, only=None, overrides=None) -> list[ExperimentSpec]:
     """The experiment specifications of a profile.
 
     Parameters
@@ -162,6 +205,11 @@ def profile_specs(profile: str, *, only=None) -> list[ExperimentSpec]:
     only : str or sequence of str, optional
         Keep the experiments whose name matches one of these shell patterns
         (``"cliques*"``, ``"mobius"``); a comma-separated string is split.
+    overrides : mapping of str to value, optional
+        Dotted-key changes applied to every experiment's parameters
+        (:func:`apply_overrides`), e.g. ``{"encoder.attention_dropout": 0.0}``
+        for an ablation. Overridden runs hash differently, so they never mix with
+        the profile's own runs.
 
     Returns
     -------
@@ -172,7 +220,7 @@ def profile_specs(profile: str, *, only=None) -> list[ExperimentSpec]:
     Raises
     ------
     ValueError
-        Unknown profile, or ``only`` matching no experiment.
+        Unknown profile, ``only`` matching no experiment, or a bad override key.
 
     Examples
     --------
@@ -190,5 +238,6 @@ def profile_specs(profile: str, *, only=None) -> list[ExperimentSpec]:
         entries = [e for e in entries if any(fnmatch.fnmatchcase(e[0], p) for p in pats)]
         if not entries:
             raise ValueError(f"only={only!r} matches none of the experiments {EXPERIMENTS}")
-    return [ExperimentSpec(name, "synthetic", params=params, arms=ARMS, seeds=tuple(seeds))
+    return [ExperimentSpec(name, "synthetic", params=apply_overrides(params, overrides),
+                           arms=ARMS, seeds=tuple(seeds))
             for name, params, seeds in entries]

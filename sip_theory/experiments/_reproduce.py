@@ -529,7 +529,7 @@ def _summary_md(summary, agg) -> str:
 
 def reproduce(profile: str = "quick", *, out_dir=None, only=None, jobs: int = 1,
               device: str = "cpu", resume: bool = True, progress: bool = True,
-              command: str | None = None) -> dict:
+              command: str | None = None, overrides=None) -> dict:
     """Run (or resume) a profile's synthetic experiments and write the report.
 
     Parameters
@@ -547,6 +547,10 @@ def reproduce(profile: str = "quick", *, out_dir=None, only=None, jobs: int = 1,
     progress : bool, default True
     command : str, optional
         Recorded in the summary.
+    overrides : mapping of str to value, optional
+        Dotted-key parameter changes for an ablation (see :func:`profile_specs`);
+        they need an explicit ``out_dir`` so that an ablation never rewrites a
+        profile's own results folder.
 
     Returns
     -------
@@ -561,8 +565,11 @@ def reproduce(profile: str = "quick", *, out_dir=None, only=None, jobs: int = 1,
     """
     from ._runner import RunFailedError
 
+    if overrides and out_dir is None:
+        raise ValueError("overrides need an explicit out_dir (an ablation must not write "
+                         "into the profile's own results folder)")
     out = Path(out_dir) if out_dir is not None else Path("experiments/results") / profile
-    specs = profile_specs(profile, only=only)
+    specs = profile_specs(profile, only=only, overrides=overrides)
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     load0 = _loadavg()
     cpu0 = _cpu_seconds()
@@ -583,6 +590,7 @@ def reproduce(profile: str = "quick", *, out_dir=None, only=None, jobs: int = 1,
                  if records is not None else None)
     entry = {
         "command": command, "profile": profile, "only": only, "jobs": jobs, "device": device,
+        "overrides": dict(overrides) if overrides else None,
         "started": started, "wall_time_s": wall, "cpu_time_s": _cpu_seconds() - cpu0,
         "runs_total": n_total, "runs_resumed": n_resumed,
         "runs_executed": None if n_resumed is None else n_total - n_resumed,
@@ -636,6 +644,10 @@ def add_parser(subparsers) -> None:
                    help="output folder (default experiments/results/<profile>)")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
+                   help="ablation: change a parameter of every experiment, e.g. "
+                        "encoder.attention_dropout=0 (VALUE is read as JSON, else as text; "
+                        "repeatable; needs --out)")
     p.add_argument("--no-resume", action="store_true", help="rerun completed runs")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(func=_main)
@@ -653,13 +665,28 @@ def _main(args) -> int:
         parts.append(f"--jobs {args.jobs}")
     if args.device != "cpu":
         parts.append(f"--device {args.device}")
+    overrides = {}
+    for item in args.overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            print(f"sip-theory reproduce: --set expects KEY=VALUE, got {item!r}")
+            return 2
+        try:
+            overrides[key.strip()] = json.loads(raw)
+        except ValueError:
+            overrides[key.strip()] = raw
+        parts.append(f"--set {item}")
     try:
         summary = reproduce(args.profile, out_dir=args.out, only=args.only, jobs=args.jobs,
                             device=args.device, resume=not args.no_resume,
-                            progress=not args.quiet, command=" ".join(parts))
+                            progress=not args.quiet, command=" ".join(parts),
+                            overrides=overrides or None)
     except RunFailedError as exc:
         print(f"sip-theory reproduce: {exc}")
         return 1
+    except ValueError as exc:
+        print(f"sip-theory reproduce: {exc}")
+        return 2
     out = args.out or f"experiments/results/{args.profile}"
     print(_table_md(summary["table"]))
     acc = summary["acceptance"]

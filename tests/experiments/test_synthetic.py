@@ -127,6 +127,40 @@ def test_failed_generation_raises_and_trains_nothing(tmp_path):
     assert "history" not in failed and "metrics" not in failed
 
 
+def test_overrides_change_every_experiment_and_its_run_ids():
+    base = profile_specs("quick", only="cliques_p00")[0]
+    abl = profile_specs("quick", only="cliques_p00",
+                        overrides={"encoder.attention_dropout": 0.0, "text.length": 8})[0]
+    assert base.params["encoder"]["attention_dropout"] == 0.1  # the official code's
+    assert abl.params["encoder"]["attention_dropout"] == 0.0
+    assert abl.params["encoder"]["preset"] == "tiny" and abl.params["text"] == {"length": 8}
+    assert {r.run_id for r in base.runs()}.isdisjoint(r.run_id for r in abl.runs())
+    for bad in ({"lambda_si": 0.5}, {"encoder": 1}, {"train..lr": 1}, {"family.x": 1}):
+        with pytest.raises(ValueError, match="overrides key"):
+            profile_specs("quick", overrides=bad)
+
+
+def test_an_ablation_needs_its_own_output_folder():
+    with pytest.raises(ValueError, match="out_dir"):
+        reproduce("smoke", only="plane", overrides={"train.lr": 1e-3}, progress=False)
+
+
+def test_cli_set_runs_an_ablation_and_records_it(tmp_path, capsys):
+    from sip_theory.cli import main
+
+    code = main(["reproduce", "--profile", "smoke", "--only", "cliques_p50", "--quiet",
+                 "--out", str(tmp_path), "--set", "encoder.attention_dropout=0",
+                 "--set", "train.grad_clip=1.5"])
+    assert code == 0
+    rec = json.loads(next((tmp_path / "cliques_p50" / "runs").glob("*.json")).read_text())
+    assert rec["encoder_config"]["attention_dropout"] == 0.0
+    assert rec["trainer_config"]["grad_clip"] == 1.5
+    log = json.loads((tmp_path / "invocations.json").read_text())
+    assert log[-1]["overrides"] == {"encoder.attention_dropout": 0, "train.grad_clip": 1.5}
+    assert main(["reproduce", "--profile", "smoke", "--set", "oops"]) == 2
+    assert "KEY=VALUE" in capsys.readouterr().out
+
+
 def test_cli_registers_reproduce():
     from sip_theory.cli import build_parser
 
