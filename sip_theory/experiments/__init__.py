@@ -41,6 +41,8 @@ from ._reproduce import (
     PAPER_NOISE_CURVE,
     PAPER_SOURCE,
     load_records,
+    plot_rank_vs_auroc,
+    rank_vs_auroc_points,
     reproduce,
     summarize,
 )
@@ -86,6 +88,8 @@ __all__ = [
     "measure_embeddings",
     "profile_specs",
     "apply_overrides",
+    "plot_rank_vs_auroc",
+    "rank_vs_auroc_points",
     "ENCODER_DROPOUT",
     "register_task",
     "reproduce",

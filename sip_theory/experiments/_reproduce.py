@@ -35,6 +35,8 @@ __all__ = [
     "PAPER_SOURCE",
     "add_parser",
     "load_records",
+    "plot_rank_vs_auroc",
+    "rank_vs_auroc_points",
     "reproduce",
     "summarize",
 ]
@@ -396,6 +398,75 @@ def plot_mobius_pca(records, path) -> bool:
     return True
 
 
+def rank_vs_auroc_points(records) -> list[dict]:
+    """Per run: the effective rank (RankMe) of the PT embeddings and its main 3-NN AUROC.
+
+    One entry per stored run with ``experiment``, ``arm``, ``seed``, ``rankme``,
+    ``mean_norm`` and ``auroc`` (the run's main task); runs without a geometry
+    report are skipped.
+
+    Examples
+    --------
+    >>> rec = {"config": {"experiment": "cliques_p00", "arm": "sipt", "seed": 0},
+    ...        "dataset": {"task": "topic"},
+    ...        "metrics": {"topic": {"knn3_pt_auroc": 0.9},
+    ...                    "geometry": {"rankme": 3.1, "mean_norm": 5.0}}}
+    >>> rank_vs_auroc_points({"cliques_p00": [rec]})[0]["rankme"]
+    3.1
+    """
+    pts = []
+    for exp, recs in (records or {}).items():
+        for rec in recs:
+            m = rec.get("metrics", {})
+            g = m.get("geometry") or {}
+            task = rec.get("dataset", {}).get("task")
+            auroc = (m.get(task) or {}).get("knn3_pt_auroc")
+            if g.get("rankme") is None or auroc is None:
+                continue
+            cfg = rec["config"]
+            pts.append({"experiment": exp, "arm": cfg["arm"], "seed": cfg["seed"],
+                        "rankme": float(g["rankme"]), "mean_norm": g.get("mean_norm"),
+                        "auroc": float(auroc)})
+    return pts
+
+
+def plot_rank_vs_auroc(records, path) -> bool:
+    """Each run's effective embedding rank against its 3-NN AUROC (a collapse diagnostic).
+
+    SIPT runs whose embeddings fall into two antipodal groups (RankMe near 1.5,
+    norm near mu-/2) sit at the lower left; LM-only runs are drawn in grey.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pts = rank_vs_auroc_points(records)
+    if not pts:
+        return False
+    fig, ax = plt.subplots(figsize=(6.4, 4.0))
+    exps = [e for e in EXPERIMENTS if any(p["experiment"] == e for p in pts)]
+    cmap = plt.get_cmap("tab20")
+    for i, exp in enumerate(exps):
+        for arm in ("lm", "sipt"):
+            sel = [p for p in pts if p["experiment"] == exp and p["arm"] == arm]
+            if not sel:
+                continue
+            ax.scatter([p["rankme"] for p in sel], [p["auroc"] for p in sel], s=18,
+                       marker="o" if arm == "sipt" else "x",
+                       color=cmap(i % 20) if arm == "sipt" else "tab:gray",
+                       alpha=0.9 if arm == "sipt" else 0.5,
+                       label=exp if arm == "sipt" else None)
+    ax.set_xlabel("effective rank of the PT embeddings (RankMe)")
+    ax.set_ylabel("3-NN macro AUROC (main label set)")
+    ax.set_title("Per run: embedding rank vs fine-tuning AUROC (x: LM-only)", fontsize=9)
+    ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="SIPT runs",
+              title_fontsize=7)
+    _savefig(fig, path)
+    plt.close(fig)
+    return True
+
+
 # --------------------------------------------------------------------------- driver
 def summarize(out_dir, *, profile: str | None = None, wall_time_s: float | None = None,
               command: str | None = None) -> dict:
@@ -446,6 +517,7 @@ def summarize(out_dir, *, profile: str | None = None, wall_time_s: float | None 
         "noise_curve.png": plot_noise_curve(agg, out / "noise_curve.png"),
         "lc_vs_gain.png": plot_lc_vs_gain(agg, out / "lc_vs_gain.png"),
         "mobius_pca.png": plot_mobius_pca(records.get("mobius"), out / "mobius_pca.png"),
+        "rank_vs_auroc.png": plot_rank_vs_auroc(records, out / "rank_vs_auroc.png"),
     }
     summary["figures"] = [k for k, v in figures.items() if v]
     atomic_write_json(out / "summary.json", summary)

@@ -98,7 +98,8 @@ def test_smoke_profile_writes_every_output_and_resume_skips(tmp_path):
     only = "cliques_p00,cliques_p50,mobius,mech_structural"
     summary = reproduce("smoke", out_dir=tmp_path, only=only, progress=False)
     for name in ("table.md", "table.csv", "summary.json", "summary.md", "mechanistic.md",
-                 "noise_curve.png", "lc_vs_gain.png", "mobius_pca.png", "invocations.json"):
+                 "noise_curve.png", "lc_vs_gain.png", "mobius_pca.png", "rank_vs_auroc.png",
+                 "invocations.json"):
         assert (tmp_path / name).stat().st_size > 0, name
     rows = {r["graph"]: r for r in summary["table"]}
     assert set(rows) == {"CLIQUES", "MOBIUS", "STRUCTURAL"}
