@@ -90,7 +90,8 @@ QUICK_SCHEDULE = {
         "paper-length runs, and 400-500 steps did not. With the official dropout the quick "
         "runs end short of the paper-length ones (CLIQUES p = 0, seed 0, SIPT arm: final "
         "L_SI 6.0 against 2.5, 3-NN AUROC 0.78 against 0.84), so this profile understates "
-        "the SIPT gain; a longer schedule would not fit in 10 minutes on 2 cores."
+        "the SIPT gain. The quick run takes about 6 of its 10 minutes on 2 idle cores; "
+        "the paper-length schedule took 110 minutes for CLIQUES and PLANE alone."
     ),
 }
 
