@@ -401,9 +401,17 @@ def plot_mobius_pca(records, path) -> bool:
 def rank_vs_auroc_points(records) -> list[dict]:
     """Per run: the effective rank (RankMe) of the PT embeddings and its main 3-NN AUROC.
 
-    One entry per stored run with ``experiment``, ``arm``, ``seed``, ``rankme``,
-    ``mean_norm`` and ``auroc`` (the run's main task); runs without a geometry
-    report are skipped.
+    Parameters
+    ----------
+    records : mapping of str to list of dict
+        Run records by experiment, as returned by :func:`load_records`.
+
+    Returns
+    -------
+    list of dict
+        One entry per run with ``experiment``, ``arm``, ``seed``, ``rankme``,
+        ``mean_norm`` and ``auroc`` (3-NN macro AUROC of the run's main task).
+        Runs without a geometry report or without that AUROC are skipped.
 
     Examples
     --------
@@ -435,6 +443,31 @@ def plot_rank_vs_auroc(records, path) -> bool:
 
     SIPT runs whose embeddings fall into two antipodal groups (RankMe near 1.5,
     norm near mu-/2) sit at the lower left; LM-only runs are drawn in grey.
+
+    Parameters
+    ----------
+    records : mapping of str to list of dict
+        Run records by experiment (:func:`load_records`).
+    path : str or path-like
+        PNG file to write (atomically).
+
+    Returns
+    -------
+    bool
+        Whether a figure was written (False when no run has the needed metrics).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> rec = {"config": {"experiment": "plane", "arm": "sipt", "seed": 0},
+    ...        "dataset": {"task": "vertex"},
+    ...        "metrics": {"vertex": {"knn3_pt_auroc": 0.9},
+    ...                    "geometry": {"rankme": 9.0, "mean_norm": 7.0}}}
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "rank.png"
+    >>> plot_rank_vs_auroc({"plane": [rec]}, out), out.stat().st_size > 0
+    (True, True)
+    >>> plot_rank_vs_auroc({}, out.with_name("none.png"))
+    False
     """
     import matplotlib
 
