@@ -45,6 +45,7 @@ __all__ = [
     "PROFILES",
     "OVERRIDABLE",
     "QUICK_SCHEDULE",
+    "TRAINING_CODE_VERSION",
     "apply_overrides",
     "profile_specs",
 ]
@@ -68,6 +69,12 @@ _SI_LOSS = {"pos_margin": 0.0, "neg_margin": 10.0, "reduction": "paper"}
 #: attention dropout left at 0.1). Written into every run's parameters, so runs
 #: stored before this was set (hidden dropout 0.1) never count as completed.
 ENCODER_DROPOUT = {"dropout": 0.0, "attention_dropout": 0.1}
+
+#: Version of the training code that the stored runs were made with, written into
+#: every run's parameters so that a change of results by the code (not by a
+#: setting) never resumes old runs as complete. 2: explicit attention with
+#: 16-bit dropout masks (``sip_theory.models.drop_mask``) and fused AdamW.
+TRAINING_CODE_VERSION = 2
 
 #: The quick profile's schedule and why it differs from the paper's.
 QUICK_SCHEDULE = {
@@ -100,6 +107,7 @@ def _base(family, dataset, encoder, train, *, n_curve=10, store=False, eval_task
     enc = {"preset": encoder} if isinstance(encoder, str) else dict(encoder)
     enc = {**enc, **ENCODER_DROPOUT}
     params = {"family": family, "dataset": dataset, "encoder": enc,
+              "code_version": TRAINING_CODE_VERSION,
               "train": {**train, "si_loss_kwargs": dict(_SI_LOSS)}, "n_curve": n_curve}
     if store:
         params["store_pca"] = True

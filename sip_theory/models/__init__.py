@@ -5,12 +5,20 @@
 * per-sample objectives: :class:`MaskedTokenLM` (:func:`mask_tokens`) and
   :class:`MaskedFeatureReconstruction` (:func:`mask_features`);
 * :class:`SIPTTrainer` with :class:`TrainerConfig`: L = (1 - lambda_SI) L_M +
-  lambda_SI L_SI, explicit seeds, checkpoints that resume bit-identically on CPU.
+  lambda_SI L_SI, explicit seeds, checkpoints that resume bit-identically on the
+  same machine and thread count.
 
 Everything is plain torch (no ``transformers`` dependency).
 """
 
-from ._layers import EncoderOutput, GeneratorDropout, init_generator, set_dropout_generator
+from ._layers import (
+    EncoderOutput,
+    GeneratorDropout,
+    drop_mask,
+    effective_drop_probability,
+    init_generator,
+    set_dropout_generator,
+)
 from ._mlp import LookupEncoder, MLPEncoder
 from ._objectives import MaskedFeatureReconstruction, MaskedTokenLM, mask_features, mask_tokens
 from ._trainer import SIPTTrainer, TrainerConfig
@@ -28,6 +36,8 @@ __all__ = [
     "TrainerConfig",
     "TransformerConfig",
     "TransformerEncoder",
+    "drop_mask",
+    "effective_drop_probability",
     "init_generator",
     "mask_features",
     "mask_tokens",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import torch
 from torch import nn
@@ -106,6 +105,19 @@ class TransformerConfig:
 
 
 class _SelfAttention(nn.Module):
+    """Multi-head self-attention over key-padded sequences, computed explicitly.
+
+    Why not torch's fused ``scaled_dot_product_attention``: with attention
+    dropout it draws its mask from torch's global generator (not reproducible
+    from a run's own generator), and at the reference encoders' head sizes
+    (5 for "tiny") it is no faster on CPU than this path
+    (``experiments/benchmarks/bench_encoder.py`` prints both). This path keeps
+    the passes over the (batch, heads, length, length) tensor few: the
+    1/sqrt(d) scale is folded into the queries, the padding bias is added only
+    when a key is padded, the mask comes from :func:`~sip_theory.models.drop_mask` (16 random
+    bits per element) and the dropout rescaling is folded into the values.
+    """
+
     def __init__(self, cfg: TransformerConfig):
         super().__init__()
         self.n_heads = cfg.n_heads
@@ -117,11 +129,21 @@ class _SelfAttention(nn.Module):
     def forward(self, x, key_pad):
         b, t, h = x.shape
         q, k, v = self.qkv(x).view(b, t, 3, self.n_heads, self.head_dim).permute(2, 0, 3, 1, 4)
-        scores = (q @ k.transpose(-1, -2)) / math.sqrt(self.head_dim)
-        scores = scores.masked_fill(key_pad[:, None, None, :], torch.finfo(scores.dtype).min)
-        probs = self.attn_drop(torch.softmax(scores, dim=-1))
-        ctx = (probs @ v).transpose(1, 2).reshape(b, t, h)
-        return self.out(ctx)
+        bh = b * self.n_heads
+        scores = torch.bmm((q * self.head_dim ** -0.5).reshape(bh, t, -1),
+                           k.reshape(bh, t, -1).transpose(1, 2)).view(b, self.n_heads, t, t)
+        if key_pad.any():
+            bias = torch.zeros(key_pad.shape, dtype=q.dtype, device=q.device)
+            scores = scores + bias.masked_fill_(key_pad, float("-inf"))[:, None, None, :]
+        probs = torch.softmax(scores, dim=-1)
+        scale = 1.0
+        if self.attn_drop.active:
+            # torch.where is one pass over the probabilities; masked_fill is two on CPU
+            probs = torch.where(self.attn_drop.mask(probs.shape, probs.device), 0.0, probs)
+            scale = self.attn_drop.scale
+        ctx = torch.bmm(probs.view(bh, t, t), v.reshape(bh, t, -1) * scale)
+        ctx = ctx.view(b, self.n_heads, t, -1)
+        return self.out(ctx.transpose(1, 2).reshape(b, t, h))
 
 
 class _Layer(nn.Module):
@@ -163,8 +185,10 @@ class TransformerEncoder(nn.Module):
     Output: an :class:`EncoderOutput` whose ``embeddings`` are the last-layer
     [CLS] states (no projection head, as in the paper) and ``hidden`` the token
     states aligned with the input positions (batch, seq_len, hidden).
-    Dropout uses :class:`GeneratorDropout`. Attention is computed explicitly
-    (no fused kernel), so results do not depend on which kernel a device picks.
+    Dropout uses :class:`GeneratorDropout`: masks come from an explicit
+    generator, so on one machine and thread count a run is reproducible from
+    its seed. Attention is computed explicitly (no fused kernel), so results do
+    not depend on which kernel a device picks.
 
     Examples
     --------
