@@ -9,7 +9,8 @@ Definitions follow McDermott et al., "Structure-inducing pre-training"
   :func:`class_insensitive_homophily`, :func:`adjusted_homophily`,
   :func:`label_informativeness`, :func:`dirichlet_energy`.
 * Theorem 1: :func:`recovery_margin`, :class:`RadiusMajorityVote`,
-  :func:`check_theorem1`.
+  :func:`check_theorem1`; off its premise, :func:`robust_theorem1` (the
+  radius vote within proved bounds of LC when G_PT is almost realized).
 * Corollaries: :func:`clique_purity` (1), :func:`boundary_tube_estimate`,
   :func:`voronoi_boundary_length`, :func:`corollary2_table` (2).
 * Permissibility: :func:`is_permissible`, thresholds of the contrastive margin
@@ -69,6 +70,7 @@ from ._permissibility import (
     multi_similarity_loss,
     multi_similarity_threshold,
 )
+from ._robust import RobustTheorem1, robust_theorem1
 from ._sphericity import SphericityEstimate, estimate_sphericity
 from ._theorem1 import (
     RadiusMajorityVote,
@@ -80,6 +82,8 @@ from ._theorem1 import (
 )
 
 __all__ = [
+    "RobustTheorem1",
+    "robust_theorem1",
     "Bound",
     "CliquePurity",
     "ContrastiveMarginSpec",
