@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 OUT ?= out
 JOBS ?= 2
 
-.PHONY: setup run demo cora test test-all lint book clean
+.PHONY: setup run demo cora theorem paper-gpu test test-all lint book clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,16 @@ demo: setup
 
 cora: setup
 	$(VENV)/bin/sip-theory cora --jobs $(JOBS) --out $(OUT)
+
+# the theorem in action: premise and conclusion of Theorem 1 along training (CPU, resumable)
+theorem: setup
+	$(VENV)/bin/sip-theory theorem --jobs $(JOBS) --out experiments/results/theorem
+
+# the whole paper profile on one GPU: concurrent worker processes share the device
+GPU_JOBS ?= 16
+paper-gpu: setup
+	$(VENV)/bin/sip-theory reproduce --profile paper --device cuda --jobs $(GPU_JOBS) \
+		--out experiments/results/paper-gpu
 
 test: setup
 	$(PY) -m pytest -n 2 -m "not slow" -q; rc=$$?; \
