@@ -31,6 +31,7 @@ from ._profiles import (
     ENCODER_DROPOUT,
     EXPERIMENTS,
     NOISE_LEVELS,
+    PAPER_TEXT,
     QUICK_SCHEDULE,
     apply_overrides,
     profile_specs,
@@ -57,7 +58,13 @@ from ._runner import (
     run_experiment,
     run_experiments,
 )
-from ._synthetic import TEXT_SETTINGS, masked_token_accuracy, measure_embeddings, run_synthetic
+from ._synthetic import (
+    TEXT_KINDS,
+    TEXT_SETTINGS,
+    masked_token_accuracy,
+    measure_embeddings,
+    run_synthetic,
+)
 
 __all__ = [
     "ARMS",
@@ -72,9 +79,11 @@ __all__ = [
     "PAPER_MECHANISTIC",
     "PAPER_NOISE_CURVE",
     "PAPER_SOURCE",
+    "PAPER_TEXT",
     "QUICK_SCHEDULE",
     "RunFailedError",
     "RunSpec",
+    "TEXT_KINDS",
     "TEXT_SETTINGS",
     "cora_graph_report",
     "cora_spec",

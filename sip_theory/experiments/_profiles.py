@@ -17,13 +17,15 @@ Profiles:
     CLIQUES 8000 full-batch steps and 6 seeds with the tiny encoder; manifolds
     with the manifold encoder, batch 16, 1500 epochs, 3 seeds; mechanistic 5000
     full-batch steps, 3 seeds, tiny encoder. AdamW lr 3e-4, weight decay 0.01.
+    Node text: the faithful per-character text of the official pipeline
+    (``text: {"kind": "characters"}``, see :mod:`sip_theory.experiments._synthetic`).
 ``quick``
     The same graphs, sizes, encoder family, loss and arms with a shorter
-    schedule so the whole suite runs in minutes on 2 CPU cores (see
-    :data:`QUICK_SCHEDULE` for what is reduced and why).
+    schedule and the 16-word node text, so the whole suite runs in minutes on
+    2 CPU cores (see :data:`QUICK_SCHEDULE` for every deviation and why).
 ``smoke``
-    A few steps on small graphs with one seed: checks the pipeline end to end
-    (tests, the book's live cell). Its numbers mean nothing.
+    A few steps on small graphs with one seed and the word text: checks the
+    pipeline end to end (tests, the book's live cell). Its numbers mean nothing.
 
 Every profile uses the official code's encoder dropout (:data:`ENCODER_DROPOUT`:
 none on hidden states, 0.1 on attention probabilities); an ablation changes any
@@ -44,6 +46,7 @@ __all__ = [
     "NOISE_LEVELS",
     "PROFILES",
     "OVERRIDABLE",
+    "PAPER_TEXT",
     "QUICK_SCHEDULE",
     "TRAINING_CODE_VERSION",
     "apply_overrides",
@@ -76,9 +79,12 @@ ENCODER_DROPOUT = {"dropout": 0.0, "attention_dropout": 0.1}
 #: 16-bit dropout masks (``sip_theory.models.drop_mask``) and fused AdamW.
 TRAINING_CODE_VERSION = 2
 
+#: Node text of the paper profile: the official pipeline's per-character text.
+PAPER_TEXT = {"kind": "characters"}
+
 #: The quick profile's schedule and why it differs from the paper's.
 QUICK_SCHEDULE = {
-    "seeds": 3,
+    "seeds": 5,
     "cliques": {"encoder": {"preset": "tiny"}, "train": {"max_steps": 800, "lr": 3e-3}},
     "mechanistic": {"encoder": {"preset": "tiny"}, "train": {"max_steps": 800, "lr": 3e-3}},
     "manifold": {"encoder": {"preset": "manifold", "hidden_size": 64, "n_layers": 2,
@@ -86,29 +92,46 @@ QUICK_SCHEDULE = {
                  "train": {"max_steps": 800, "batch_size": 16, "lr": 3e-3}},
     "why": (
         "Unchanged from the paper profile: the graphs (paper sizes N, radii r, noise "
-        "levels), node text, loss (mu+ = 0, mu- = 10, unsquared Euclidean), masking, "
-        "arms, encoder dropout, constant-LR AdamW with weight decay 0.01 and every "
-        "measurement. Reduced: 3 seeds; CLIQUES and mechanistic run 800 full-batch steps at "
-        "lr 3e-3 instead of 8000/5000 at 3e-4; the manifolds use a quarter-width manifold "
-        "encoder (hidden 64, 2 layers, 4 heads, FFN 64) with the paper's batch of 16 for 800 "
-        "steps at lr 3e-3 instead of the full manifold encoder for 1500 epochs (hours on a "
-        "CPU). The schedule was fixed before the encoder dropout was corrected to the "
-        "official code's (hidden dropout 0.1 then): on seed 0 its final losses matched the "
-        "paper-length runs, and 400-500 steps did not. With the official dropout the quick "
-        "runs end short of the paper-length ones (CLIQUES p = 0, seed 0, SIPT arm: final "
-        "L_SI 6.0 against 2.5, 3-NN AUROC 0.78 against 0.84), so this profile understates "
-        "the SIPT gain. The quick run takes about 6 of its 10 minutes on 2 idle cores; "
-        "the paper-length schedule took 110 minutes for CLIQUES and PLANE alone."
+        "levels), loss (mu+ = 0, mu- = 10, unsquared Euclidean), masking, arms, encoder "
+        "dropout, constant-LR AdamW with weight decay 0.01 and every measurement. "
+        "Deviations: (1) node text: 16 word tokens per node ([CLS] + 16 words + [SEP], "
+        "TEXT_SETTINGS) instead of the faithful per-character text of the paper profile "
+        "(about 120 characters per node, padded to about 300 tokens; "
+        "CHARACTER_TEXT_SETTINGS), which costs tens of times more per step (CLIQUES, one "
+        "core: 0.45 s against 0.016 s for LM-only, 1.6 s against 0.028 s for SIPT); what this "
+        "deviation does to LM-only, SIPT and the gain at this schedule is measured by the "
+        "calibration table (sip-theory calibrate, experiments/results/calibration/"
+        "calibration.md: CLIQUES p = 0 and PLANE, both texts, 3 paired seeds). "
+        "(2) 5 seeds for every experiment instead of 6 for CLIQUES and 3 otherwise "
+        "(decided from cost: the encoder step is now faster, so two more seeds fit; "
+        "earlier quick runs had 3). (3) CLIQUES and mechanistic run 800 full-batch steps at "
+        "lr 3e-3 instead of 8000/5000 at 3e-4. (4) The manifolds use a quarter-width "
+        "manifold encoder (hidden 64, 2 layers, 4 heads, FFN 64) with the paper's batch of "
+        "16 for 800 steps at lr 3e-3 instead of the full manifold encoder for 1500 epochs "
+        "(hours on a CPU). The schedule was fixed before the encoder dropout was corrected "
+        "to the official code's (hidden dropout 0.1 then): on seed 0 its final losses "
+        "matched the paper-length runs, and 400-500 steps did not. With the official "
+        "dropout the quick runs of code version 1 ended short of the paper-length word-text "
+        "runs "
+        "(experiments/results/ablations/paper-profile-word-text-code-v1/; CLIQUES p = 0, "
+        "seed 0, SIPT arm: final L_SI 6.0 against 2.5, 3-NN AUROC 0.78 against 0.84), so "
+        "this profile understates the SIPT gain. Cost measured with 3 seeds and the "
+        "previous encoder (code version 1): the quick run took about 6 minutes on 2 idle "
+        "cores, and the paper schedule with the word text 110 minutes for CLIQUES and "
+        "PLANE alone; a run's summary records its own time."
     ),
 }
 
 
-def _base(family, dataset, encoder, train, *, n_curve=10, store=False, eval_tasks=None):
+def _base(family, dataset, encoder, train, *, n_curve=10, store=False, eval_tasks=None,
+          text=None):
     enc = {"preset": encoder} if isinstance(encoder, str) else dict(encoder)
     enc = {**enc, **ENCODER_DROPOUT}
     params = {"family": family, "dataset": dataset, "encoder": enc,
               "code_version": TRAINING_CODE_VERSION,
               "train": {**train, "si_loss_kwargs": dict(_SI_LOSS)}, "n_curve": n_curve}
+    if text is not None:  # absent: the runner's default, the word text
+        params["text"] = dict(text)
     if store:
         params["store_pca"] = True
     if eval_tasks is not None:
@@ -119,16 +142,18 @@ def _base(family, dataset, encoder, train, *, n_curve=10, store=False, eval_task
 def _paper():
     out = []
     lr = {"lr": 3e-4, "weight_decay": 0.01}
+    txt = PAPER_TEXT
     for p, name in zip(NOISE_LEVELS, EXPERIMENTS[:5], strict=True):
-        out.append((name, _base("cliques", {"noise": p}, "tiny", {"max_steps": 8000, **lr}),
-                    range(6)))
+        out.append((name, _base("cliques", {"noise": p}, "tiny", {"max_steps": 8000, **lr},
+                                text=txt), range(6)))
     for m in _MANIFOLDS:
         ds = {"n_ft": _MANIFOLD_N[m] // 5}
         out.append((m, _base(m, ds, "manifold", {"epochs": 1500, "batch_size": 16, **lr},
-                             store=(m == "mobius")), range(3)))
+                             store=(m == "mobius"), text=txt), range(3)))
     for t in _MECH:
         out.append((f"mech_{t}", _base("mechanistic", {"text_labels": t}, "tiny",
-                                       {"max_steps": 5000, **lr}, eval_tasks=_MECH), range(3)))
+                                       {"max_steps": 5000, **lr}, eval_tasks=_MECH, text=txt),
+                    range(3)))
     return out
 
 
@@ -244,6 +269,11 @@ def profile_specs(profile: str, *, only=None, overrides=None) -> list[Experiment
     ['cliques_p00', 'cliques_p05']
     >>> len(profile_specs("paper")), profile_specs("paper", only="plane")[0].seeds
     (12, (0, 1, 2))
+    >>> profile_specs("paper", only="plane")[0].params["text"]
+    {'kind': 'characters'}
+    >>> q = profile_specs("quick", only="plane")[0]
+    >>> q.seeds, "text" in q.params  # the word text, the runner's default
+    ((0, 1, 2, 3, 4), False)
     """
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {tuple(PROFILES)}, got {profile!r}")

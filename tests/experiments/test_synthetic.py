@@ -86,6 +86,19 @@ def test_paper_profile_follows_the_paper_schedule():
     assert specs["mech_structural"].params["train"]["max_steps"] == 5000
 
 
+def test_paper_profile_reads_characters_and_quick_words_with_five_seeds():
+    from sip_theory.experiments import QUICK_SCHEDULE
+
+    for spec in profile_specs("paper"):
+        assert spec.params["text"] == {"kind": "characters"}
+    for spec in profile_specs("quick"):
+        assert "text" not in spec.params and spec.seeds == (0, 1, 2, 3, 4)
+    for spec in profile_specs("smoke"):
+        assert "text" not in spec.params and spec.seeds == (0,)
+    why = QUICK_SCHEDULE["why"]
+    assert "16 word tokens" in why and "calibration" in why and "5 seeds" in why
+
+
 def test_only_selects_experiments_by_pattern():
     assert [s.name for s in profile_specs("quick", only="mech_*,plane")] == \
         ["plane", "mech_motif", "mech_neighborhood", "mech_structural"]
