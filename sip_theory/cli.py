@@ -14,6 +14,7 @@ import sys
 _SUBCOMMANDS = [
     "sip_theory._demo",
     "sip_theory.experiments._reproduce",
+    "sip_theory.experiments._calibration",
     "sip_theory.experiments._theorem",
     "sip_theory.geometry._cli",
     "sip_theory.experiments._cora",

@@ -6,11 +6,21 @@
 * the synthetic experiments: the ``"synthetic"`` task (:func:`run_synthetic`,
   measured by :func:`measure_embeddings`), the profiles of :func:`profile_specs`
   and :func:`reproduce` behind ``sip-theory reproduce``;
+* the calibration of the quick profile's word text against the faithful
+  character text: :func:`calibration_specs`, :func:`calibrate` and
+  :func:`calibration_markdown` behind ``sip-theory calibrate``;
 * the Cora case study: the ``"cora"`` task (:func:`run_cora`), :func:`cora_spec`,
   label-free :func:`select_lambda` and :func:`run_cora_case_study` behind
   ``sip-theory cora``.
 """
 
+from ._calibration import (
+    CALIBRATION_EXPERIMENTS,
+    CALIBRATION_SEEDS,
+    calibrate,
+    calibration_markdown,
+    calibration_specs,
+)
 from ._cora import (
     CORA_LAMBDAS,
     CORA_SETTINGS,
@@ -68,6 +78,8 @@ from ._synthetic import (
 
 __all__ = [
     "ARMS",
+    "CALIBRATION_EXPERIMENTS",
+    "CALIBRATION_SEEDS",
     "CORA_LAMBDAS",
     "CORA_SETTINGS",
     "EXPERIMENTS",
@@ -85,6 +97,9 @@ __all__ = [
     "RunSpec",
     "TEXT_KINDS",
     "TEXT_SETTINGS",
+    "calibrate",
+    "calibration_markdown",
+    "calibration_specs",
     "cora_graph_report",
     "cora_spec",
     "cora_subset",
