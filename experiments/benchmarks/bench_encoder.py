@@ -95,7 +95,7 @@ def _build(kind, length, dropout, vocab=31, batch=200, seed=0):
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        return loss
+        return loss.detach()
 
     return enc, obj, step
 
@@ -121,7 +121,7 @@ def _check_reproducible(length):
     losses = []
     for _ in range(2):
         _, _, step = _build("now", length, 0.1)
-        losses.append([float(step()) for _ in range(3)])
+        losses.append([step().item() for _ in range(3)])
     return losses[0] == losses[1]
 
 

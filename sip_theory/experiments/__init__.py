@@ -5,10 +5,16 @@
   :func:`load_results`;
 * the synthetic experiments: the ``"synthetic"`` task (:func:`run_synthetic`,
   measured by :func:`measure_embeddings`), the profiles of :func:`profile_specs`
-  and :func:`reproduce` behind ``sip-theory reproduce``;
+  and :func:`reproduce` behind ``sip-theory reproduce``; :func:`compare_with_stored`
+  checks a re-run against stored results within the seed interval (float32
+  training is bit-identical only on the same machine, torch version and thread
+  count);
 * the calibration of the quick profile's word text against the faithful
   character text: :func:`calibration_specs`, :func:`calibrate` and
   :func:`calibration_markdown` behind ``sip-theory calibrate``;
+* the theorem in action: the ``"theorem"`` task (:func:`run_theorem`), the
+  grid of :func:`theorem_specs` and :func:`run_theorem_experiment` behind
+  ``sip-theory theorem``;
 * the Cora case study: the ``"cora"`` task (:func:`run_cora`), :func:`cora_spec`,
   label-free :func:`select_lambda` and :func:`run_cora_case_study` behind
   ``sip-theory cora``.
@@ -47,10 +53,14 @@ from ._profiles import (
     profile_specs,
 )
 from ._reproduce import (
+    CI_NOTE,
     PAPER_FIG5A,
+    PAPER_MEAN_HIGH_LC_GAIN,
     PAPER_MECHANISTIC,
     PAPER_NOISE_CURVE,
     PAPER_SOURCE,
+    compare_with_stored,
+    comparison_md,
     load_records,
     plot_rank_vs_auroc,
     rank_vs_auroc_points,
@@ -75,11 +85,22 @@ from ._synthetic import (
     measure_embeddings,
     run_synthetic,
 )
+from ._theorem import (
+    THEOREM_GRAPHS,
+    THEOREM_LAMBDAS,
+    THEOREM_SCHEDULE,
+    premise_and_conclusion,
+    run_theorem,
+    run_theorem_experiment,
+    theorem_specs,
+)
+from ._theorem_report import summarize_theorem
 
 __all__ = [
     "ARMS",
     "CALIBRATION_EXPERIMENTS",
     "CALIBRATION_SEEDS",
+    "CI_NOTE",
     "CORA_LAMBDAS",
     "CORA_SETTINGS",
     "EXPERIMENTS",
@@ -88,6 +109,7 @@ __all__ = [
     "HeldoutRetrievalResult",
     "NOISE_LEVELS",
     "PAPER_FIG5A",
+    "PAPER_MEAN_HIGH_LC_GAIN",
     "PAPER_MECHANISTIC",
     "PAPER_NOISE_CURVE",
     "PAPER_SOURCE",
@@ -97,9 +119,14 @@ __all__ = [
     "RunSpec",
     "TEXT_KINDS",
     "TEXT_SETTINGS",
+    "THEOREM_GRAPHS",
+    "THEOREM_LAMBDAS",
+    "THEOREM_SCHEDULE",
     "calibrate",
     "calibration_markdown",
     "calibration_specs",
+    "compare_with_stored",
+    "comparison_md",
     "cora_graph_report",
     "cora_spec",
     "cora_subset",
@@ -126,4 +153,9 @@ __all__ = [
     "split_edges",
     "summarize",
     "summarize_cora",
+    "summarize_theorem",
+    "premise_and_conclusion",
+    "run_theorem",
+    "run_theorem_experiment",
+    "theorem_specs",
 ]

@@ -56,6 +56,7 @@ __all__ = [
     "THEOREM_SCHEDULE",
     "premise_and_conclusion",
     "run_theorem",
+    "run_theorem_experiment",
     "theorem_specs",
 ]
 

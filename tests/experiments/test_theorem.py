@@ -46,3 +46,10 @@ def test_smoke_run_writes_summary_figures_and_resumes(tmp_path):
     before = {p: p.stat().st_mtime_ns for p in tmp_path.glob("*/runs/*.json")}
     run_theorem_experiment(tmp_path, seeds=1, graphs=["cliques"], smoke=True, progress=False)
     assert before == {p: p.stat().st_mtime_ns for p in tmp_path.glob("*/runs/*.json")}
+
+
+def test_worker_processes_know_the_task(tmp_path):
+    # spawned workers import sip_theory.experiments, which must register "theorem"
+    s = run_theorem_experiment(tmp_path, seeds=1, graphs=["cliques"], smoke=True, jobs=2,
+                               progress=False)
+    assert s["n_runs"] == 10 and not list(tmp_path.glob("*/runs/*.failed.json"))
