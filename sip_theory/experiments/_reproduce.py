@@ -33,7 +33,11 @@ __all__ = [
     "PAPER_MECHANISTIC",
     "PAPER_NOISE_CURVE",
     "PAPER_SOURCE",
+    "CI_NOTE",
+    "PAPER_MEAN_HIGH_LC_GAIN",
     "add_parser",
+    "compare_with_stored",
+    "comparison_md",
     "load_records",
     "plot_rank_vs_auroc",
     "rank_vs_auroc_points",
@@ -114,12 +118,43 @@ def load_records(out_dir) -> dict:
     return out
 
 
+def _t_half_width(sd: float, n: float, dof: float) -> float:
+    """Half-width of the two-sided 95% t-interval: t_{0.975, dof} * sd / sqrt(n)."""
+    from scipy.stats import t
+
+    return float(t.ppf(0.975, dof) * sd / math.sqrt(n))
+
+
 def _stats(values) -> dict:
+    """Mean, population std, 95% t-interval half-width of the mean and n of ``values``.
+
+    ``None`` and non-finite values are left out. ``std`` is the population
+    standard deviation (ddof = 0, the paper's convention); ``ci95`` is
+    ``t_{0.975, n-1} * s / sqrt(n)`` with the sample standard deviation
+    ``s`` (ddof = 1), or None for fewer than two values.
+
+    Examples
+    --------
+    >>> s = _stats([1.0, 3.0, None])
+    >>> s["mean"], s["std"], s["n"], round(s["ci95"], 4)
+    (2.0, 1.0, 2, 12.7062)
+    >>> _stats([0.5])["ci95"] is None
+    True
+    """
     v = np.array([np.nan if x is None else float(x) for x in values], dtype=np.float64)
     ok = v[np.isfinite(v)]
-    return {"mean": float(ok.mean()) if ok.size else None,
-            "std": float(ok.std()) if ok.size else None,  # population std (ddof = 0)
-            "n": int(ok.size), "values": [None if not np.isfinite(x) else float(x) for x in v]}
+    n = int(ok.size)
+    if n and np.all(ok == ok[0]):  # a constant column: exact mean, zero spread (no rounding)
+        mean, std, sd = float(ok[0]), 0.0, 0.0
+    elif n:
+        mean, std, sd = float(ok.mean()), float(ok.std()), float(ok.std(ddof=1) if n > 1 else 0)
+    else:
+        mean = std = None
+    ci95 = _t_half_width(sd, n, n - 1) if n >= 2 else None
+    return {"mean": mean,
+            "std": std,  # population std (ddof = 0)
+            "ci95": ci95,  # 95% t-interval half-width of the mean (ddof = 1 standard error)
+            "n": n, "values": [None if not np.isfinite(x) else float(x) for x in v]}
 
 
 def _aggregate(records) -> dict:
@@ -163,6 +198,194 @@ def _aggregate(records) -> dict:
     return out
 
 
+# --------------------------------------------------------------------------- re-run check
+def _metric_value(rec, metric, task):
+    """``(value, label set)`` of ``metric`` in ``rec``: per label set ``task``, else run-level.
+
+    The label set is None for a run-level metric; the value is None when absent.
+    """
+    m = rec.get("metrics", {})
+    v = (m.get(task) or {}).get(metric) if task is not None else None
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v), task
+    v = m.get(metric)
+    if isinstance(v, (int, float)):
+        return float(v), None
+    return None, task
+
+
+def _dict_differences(a, b, prefix=""):
+    """Dotted keys whose values differ between two nested mappings."""
+    out = []
+    for key in sorted(set(a) | set(b), key=str):
+        x, y = a.get(key), b.get(key)
+        name = f"{prefix}{key}"
+        if isinstance(x, dict) and isinstance(y, dict):
+            out += _dict_differences(x, y, f"{name}.")
+        elif x != y:
+            out.append(name)
+    return out
+
+
+def _read_spec(root, exp):
+    try:
+        return json.loads((Path(root) / exp / "spec.json").read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def compare_with_stored(stored_dir, rerun_dir, *, metric: str = "knn3_pt_auroc",
+                        experiments=None, task: str | None = None) -> list[dict]:
+    """Compare re-run results with stored ones within the seed interval, not bitwise.
+
+    float32 training is bit-identical only on the same machine, torch version
+    and thread count; elsewhere the runs of one seed drift apart and only
+    statistics over seeds are comparable. For every experiment and arm present
+    in both folders this takes the seeds run in both and the per-seed
+    differences ``d_s = rerun_s - stored_s`` of ``metric``, and asks whether
+    the 95% t-interval of their mean contains 0:
+
+        |mean(d)| <= t_{0.975, n-1} * sd(d, ddof=1) / sqrt(n),
+
+    i.e. a two-sided paired t-test at the 5% level. Pairing by seed is right
+    because a seed fixes the generated data in both folders, so ``d_s`` removes
+    the between-data spread and keeps only the training noise that the
+    re-run adds (their mean is 0 when both folders come from the same
+    distribution). Passing means "no evidence of a difference", not "equal":
+    with 3 seeds only shifts several times the per-seed noise are detected.
+    When every ``d_s`` is exactly 0 the runs are bit-identical and the row is
+    consistent at any ``n``; otherwise a single common seed gives no interval
+    and ``consistent`` is None.
+
+    Parameters
+    ----------
+    stored_dir, rerun_dir : str or path-like
+        Folders written by :func:`reproduce` or the runner (``<experiment>/spec.json``
+        and ``<experiment>/runs/*.json``); records are read with :func:`load_records`.
+    metric : str, default "knn3_pt_auroc"
+        A label-set metric (``metrics[task][metric]``) or a run-level scalar
+        (``metrics[metric]``, e.g. ``"masked_token_accuracy"``).
+    experiments : str or sequence of str, optional
+        Experiment names to compare (default: every experiment in both folders).
+    task : str, optional
+        Label set; default each record's main one (``dataset["task"]``).
+
+    Returns
+    -------
+    list of dict
+        One row per experiment and arm: ``experiment``, ``arm``, ``task``
+        (None for a run-level metric), ``metric``, ``seeds`` (common), ``n``, ``stored_mean``,
+        ``stored_ci95`` (the stored results' own 95% t half-width over those
+        seeds), ``rerun_mean``, ``rerun_ci95``, ``diff`` (rerun - stored),
+        ``diff_ci95`` (the paired interval above), ``max_abs_diff``,
+        ``bit_identical``, ``consistent`` (True, False or None), ``same_data``
+        (whether every common seed generated the same graph in both folders, by
+        its recorded hash: the pairing's premise; None without hashes),
+        ``config_differences`` (dotted parameter keys whose values differ
+        between the two ``spec.json``, e.g. a code version) and the seeds found
+        in one folder only.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from sip_theory.experiments import ExperimentSpec, register_task, run_experiment
+    >>> @register_task("doc-compare")
+    ... def _task(run, *, device="cpu"):
+    ...     return {"metrics": {"x": 0.5 + 0.1 * run.seed}}
+    >>> spec = ExperimentSpec("toy", "doc-compare", seeds=[0, 1, 2])
+    >>> a, b = tempfile.mkdtemp(), tempfile.mkdtemp()
+    >>> _ = run_experiment(spec, a, progress=False), run_experiment(spec, b, progress=False)
+    >>> row = compare_with_stored(a, b, metric="x")[0]
+    >>> row["n"], row["diff"], row["bit_identical"], row["consistent"]
+    (3, 0.0, True, True)
+    """
+    stored, rerun = load_records(stored_dir), load_records(rerun_dir)
+    names = sorted(set(stored) & set(rerun))
+    if experiments is not None:
+        wanted = [experiments] if isinstance(experiments, str) else list(experiments)
+        names = [e for e in names if e in wanted]
+    rows = []
+    for exp in names:
+        spec_s, spec_r = _read_spec(stored_dir, exp), _read_spec(rerun_dir, exp)
+        by = {}
+        for which, recs in (("stored", stored[exp]), ("rerun", rerun[exp])):
+            for rec in recs:
+                cfg = rec["config"]
+                by.setdefault(cfg["arm"], {}).setdefault(which, {})[cfg["seed"]] = rec
+        for arm in sorted(by):
+            if set(by[arm]) != {"stored", "rerun"}:
+                continue
+            s_recs, r_recs = by[arm]["stored"], by[arm]["rerun"]
+            seeds = sorted(set(s_recs) & set(r_recs))
+            pairs = []
+            for seed in seeds:
+                main = task or s_recs[seed].get("dataset", {}).get("task")
+                x, t = _metric_value(s_recs[seed], metric, main)
+                y, _t = _metric_value(r_recs[seed], metric, main)
+                if x is not None and y is not None and math.isfinite(x) and math.isfinite(y):
+                    pairs.append((seed, t, x, y))
+            st = _stats([x for *_u, x, _y in pairs])
+            rr = _stats([y for *_u, y in pairs])
+            d = _stats([y - x for *_u, x, y in pairs])
+            identical = bool(pairs) and all(x == y for *_u, x, y in pairs)
+            hashes = [(s_recs[sd].get("dataset", {}).get("graph_hash"),
+                       r_recs[sd].get("dataset", {}).get("graph_hash")) for sd in seeds]
+            same_data = (None if not hashes or any(h is None for pair in hashes for h in pair)
+                         else all(a == b for a, b in hashes))
+            if identical:
+                consistent = True
+            elif d["ci95"] is None:
+                consistent = None
+            else:
+                consistent = bool(abs(d["mean"]) <= d["ci95"])
+            cfg_diff = _dict_differences(
+                {"params": spec_s.get("params", {}), "arm": spec_s.get("arms", {}).get(arm, {})},
+                {"params": spec_r.get("params", {}), "arm": spec_r.get("arms", {}).get(arm, {})})
+            rows.append({
+                "experiment": exp, "arm": arm,
+                "task": pairs[0][1] if pairs else task, "metric": metric,
+                "seeds": [p[0] for p in pairs], "n": len(pairs),
+                "stored_mean": st["mean"], "stored_ci95": st["ci95"],
+                "rerun_mean": rr["mean"], "rerun_ci95": rr["ci95"],
+                "diff": d["mean"], "diff_ci95": d["ci95"],
+                "max_abs_diff": max((abs(y - x) for *_u, x, y in pairs), default=None),
+                "bit_identical": identical, "consistent": consistent, "same_data": same_data,
+                "config_differences": cfg_diff,
+                "seeds_only_stored": sorted(set(s_recs) - set(r_recs)),
+                "seeds_only_rerun": sorted(set(r_recs) - set(s_recs)),
+            })
+    return rows
+
+
+def comparison_md(rows, digits: int = 3) -> str:
+    """A Markdown table of :func:`compare_with_stored`'s rows, with the rule in its caption.
+
+    Examples
+    --------
+    >>> print(comparison_md([]).splitlines()[-1])
+    |---|---|---|---|---|---|---|---|---|---|---|
+    """
+    lines = ["Re-run vs stored, paired by seed: consistent when the 95% t-interval of the "
+             "mean per-seed difference (re-run − stored, n − 1 degrees of freedom) contains "
+             "0, or when every difference is exactly 0 (bit-identical); stored and re-run "
+             "columns are mean ± 95% t-interval half-width over the n common seeds.", "",
+             "| experiment | arm | metric | n | stored | re-run | difference | "
+             "bit-identical | consistent | same data | config differences |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        verdict = {True: "yes", False: "**no**", None: "n/a (n < 2)"}[r["consistent"]]
+        lines.append(
+            f"| {r['experiment']} | {r['arm']} | "
+            f"{r['metric'] if r['task'] is None else r['task'] + '/' + r['metric']} | {r['n']} | "
+            f"{_fmt(r['stored_mean'], r['stored_ci95'], digits)} | "
+            f"{_fmt(r['rerun_mean'], r['rerun_ci95'], digits)} | "
+            f"{_fmt(r['diff'], r['diff_ci95'], digits, sign=True)} | "
+            f"{'yes' if r['bit_identical'] else 'no'} | {verdict} | "
+            f"{ {True: 'yes', False: '**no**', None: 'n/a'}[r.get('same_data')]} | "
+            f"{', '.join(r['config_differences']) or 'none'} |")
+    return "\n".join(lines) + "\n"
+
+
 # --------------------------------------------------------------------------- summary
 def _get(agg, exp, task, metric, arm, key="mean"):
     try:
@@ -171,33 +394,74 @@ def _get(agg, exp, task, metric, arm, key="mean"):
         return None
 
 
-def _fmt(mean, std=None, digits=2):
+def _fmt(mean, ci=None, digits=2, sign=False):
+    """``mean ± ci`` (``ci`` is an interval half-width; left out when None)."""
     if mean is None:
         return "n/a"
-    s = f"{mean:.{digits}f}"
-    if std is not None:
-        s += f" ± {std:.{digits}f}"
+    s = f"{mean:+.{digits}f}" if sign else f"{mean:.{digits}f}"
+    if ci is not None:
+        s += f" ± {ci:.{digits}f}"
     return s
+
+
+#: What every ``±`` in the written tables means.
+_CI_MEAN = ("mean ± 95% t-interval half-width over n paired seeds (t quantile with n − 1 "
+            "degrees of freedom times the ddof = 1 standard error, none for n = 1)")
+CI_NOTE = (f"{_CI_MEAN}; the gain is SIPT − LM paired by seed, with the interval of the "
+           "per-seed differences")
+
+#: The paper's mean SIPT gain over its seven high-LC rows of Fig. 5a.
+PAPER_MEAN_HIGH_LC_GAIN = float(np.mean([si - lm for _e, _t, c, lm, si in PAPER_FIG5A.values()
+                                         if c == "high"]))
+
+
+def _mean_of_means_ci95(samples) -> float | None:
+    """95% half-width for the mean of independent row means (Welch–Satterthwaite t).
+
+    ``samples`` holds one list of per-seed values per row. The rows are
+    independent experiments, so Var(mean of R row means) = sum(s_r^2 / n_r) / R^2;
+    the t quantile uses the Welch–Satterthwaite degrees of freedom. None when a
+    row has fewer than two values.
+    """
+    samples = [[x for x in v if x is not None and math.isfinite(x)] for v in samples]
+    if not samples or any(len(v) < 2 for v in samples):
+        return None
+    r = len(samples)
+    w = [float(np.var(v, ddof=1)) / len(v) / r**2 for v in samples]
+    se2 = sum(w)
+    if se2 == 0.0:
+        return 0.0
+    dof = se2**2 / sum(wi**2 / (len(v) - 1) for wi, v in zip(w, samples, strict=True))
+    return _t_half_width(math.sqrt(se2), 1, dof)
 
 
 def _acceptance(agg) -> dict:
     high = [r for r, v in PAPER_FIG5A.items() if v[2] == "high"]
-    gains = {}
+    gains, gains_ci, gain_values = {}, {}, {}
     for row, (exp, task, *_rest) in PAPER_FIG5A.items():
         g = _get(agg, exp, task, "knn3_pt_auroc", "gain")
         if g is not None:
             gains[row] = g
+            gains_ci[row] = _get(agg, exp, task, "knn3_pt_auroc", "gain", "ci95")
+            gain_values[row] = _get(agg, exp, task, "knn3_pt_auroc", "gain", "values")
     have_high = [r for r in high if r in gains]
-    out = {"gains": gains}
+    out = {"gains": gains, "gains_ci95": gains_ci}
     if have_high:
         out["high_lc_rows"] = have_high
         out["sipt_beats_lm_on_all_high_lc"] = all(gains[r] > 0 for r in have_high)
         out["high_lc_rows_with_gain"] = [r for r in have_high if gains[r] > 0]
         out["mean_high_lc_gain"] = float(np.mean([gains[r] for r in have_high]))
         out["mean_high_lc_gain_ge_0.15"] = out["mean_high_lc_gain"] >= 0.15
+        ci = _mean_of_means_ci95([gain_values[r] for r in have_high])
+        out["mean_high_lc_gain_ci95"] = ci
+        out["paper_mean_high_lc_gain"] = PAPER_MEAN_HIGH_LC_GAIN
+        out["mean_high_lc_gain_ci_includes_paper"] = (
+            None if ci is None
+            else abs(out["mean_high_lc_gain"] - PAPER_MEAN_HIGH_LC_GAIN) <= ci)
         out["all_seven_present"] = len(have_high) == 7
     if "STRUCTURAL" in gains:
         out["structural_gain"] = gains["STRUCTURAL"]
+        out["structural_gain_ci95"] = gains_ci["STRUCTURAL"]
         out["sipt_loses_on_structural"] = gains["STRUCTURAL"] < 0
     ps, gs = [], []
     for p, exp in zip(NOISE_LEVELS, EXPERIMENTS[:5], strict=True):
@@ -220,75 +484,84 @@ def _table_rows(agg):
     for row, (exp, task, lc_class, p_lm, p_si) in PAPER_FIG5A.items():
         if exp not in agg:
             continue
+
+        def g(arm, key="mean", m="knn3_pt_auroc", e=exp, t=task):
+            return _get(agg, e, t, m, arm, key)
+
         rows.append({
             "graph": row, "experiment": exp, "task": task, "paper_lc": lc_class,
-            "lc": _get(agg, exp, task, "lc", "lm"),
-            "lm": _get(agg, exp, task, "knn3_pt_auroc", "lm"),
-            "lm_std": _get(agg, exp, task, "knn3_pt_auroc", "lm", "std"),
-            "sipt": _get(agg, exp, task, "knn3_pt_auroc", "sipt"),
-            "sipt_std": _get(agg, exp, task, "knn3_pt_auroc", "sipt", "std"),
-            "gain": _get(agg, exp, task, "knn3_pt_auroc", "gain"),
-            "gain_std": _get(agg, exp, task, "knn3_pt_auroc", "gain", "std"),
+            "lc": g("lm", m="lc"),
+            "lm": g("lm"), "lm_std": g("lm", "std"),
+            "sipt": g("sipt"), "sipt_std": g("sipt", "std"),
+            "gain": g("gain"), "gain_std": g("gain", "std"),
             "paper_lm": p_lm, "paper_sipt": p_si, "paper_gain": round(p_si - p_lm, 2),
-            "ft_lm": _get(agg, exp, task, "knn3_ft_auroc", "lm"),
-            "ft_sipt": _get(agg, exp, task, "knn3_ft_auroc", "sipt"),
-            "lin_lm": _get(agg, exp, task, "linear_accuracy", "lm"),
-            "lin_sipt": _get(agg, exp, task, "linear_accuracy", "sipt"),
-            "rnn_sipt": _get(agg, exp, task, "rnn_accuracy", "sipt"),
-            "recovered_sipt": _get(agg, exp, task, "recovered", "sipt"),
+            "ft_lm": g("lm", m="knn3_ft_auroc"), "ft_sipt": g("sipt", m="knn3_ft_auroc"),
+            "lin_lm": g("lm", m="linear_accuracy"), "lin_sipt": g("sipt", m="linear_accuracy"),
+            "rnn_sipt": g("sipt", m="rnn_accuracy"),
+            "recovered_sipt": g("sipt", m="recovered"),
             "n_seeds": len(agg[exp]["seeds"]),
+            "lm_ci95": g("lm", "ci95"), "sipt_ci95": g("sipt", "ci95"),
+            "gain_ci95": g("gain", "ci95"), "n": g("gain", "n"),
         })
     return rows
 
 
 def _table_md(rows) -> str:
-    head = ("| G_PT | LC (ours) | paper LC | LM (ours) | SIPT (ours) | gain (ours) | "
+    head = ("| G_PT | n | LC (ours) | paper LC | LM (ours) | SIPT (ours) | gain (ours) | "
             "LM (paper) | SIPT (paper) | gain (paper) | FT-node AUROC LM → SIPT | "
-            "linear acc. LM → SIPT | r*-NN acc. SIPT | recovered (SIPT) | seeds |")
-    lines = [head, "|" + "---|" * 14]
+            "linear acc. LM → SIPT | r*-NN acc. SIPT | recovered (SIPT) |")
+    lines = [f"3-NN macro AUROC: {CI_NOTE}; the other columns are means.", "",
+             head, "|" + "---|" * 14]
     for r in rows:
         lines.append(
-            f"| {r['graph']} | {_fmt(r['lc'])} | {r['paper_lc']} | "
-            f"{_fmt(r['lm'], r['lm_std'])} | {_fmt(r['sipt'], r['sipt_std'])} | "
-            f"{_fmt(r['gain'], r['gain_std'])} | {r['paper_lm']:.2f} | {r['paper_sipt']:.2f} | "
-            f"{r['paper_gain']:+.2f} | "
+            f"| {r['graph']} | {r.get('n', r['n_seeds'])} | {_fmt(r['lc'])} | {r['paper_lc']} | "
+            f"{_fmt(r['lm'], r.get('lm_ci95'))} | {_fmt(r['sipt'], r.get('sipt_ci95'))} | "
+            f"{_fmt(r['gain'], r.get('gain_ci95'), sign=True)} | {r['paper_lm']:.2f} | "
+            f"{r['paper_sipt']:.2f} | {r['paper_gain']:+.2f} | "
             + (f"{_fmt(r['ft_lm'])} → {_fmt(r['ft_sipt'])}" if r["ft_lm"] is not None
                else "n/a")
             + f" | {_fmt(r['lin_lm'])} → {_fmt(r['lin_sipt'])} | {_fmt(r['rnn_sipt'])} | "
-            f"{_fmt(r['recovered_sipt'])} | {r['n_seeds']} |")
+            f"{_fmt(r['recovered_sipt'])} |")
     return "\n".join(lines) + "\n"
 
 
 def _mechanistic_md(agg) -> str:
-    lines = ["| text follows | evaluated | LC | LM (ours) | SIPT (ours) | gain (ours) | "
-             "LM → SIPT (paper) |", "|---|---|---|---|---|---|---|"]
+    lines = [f"3-NN macro AUROC: {CI_NOTE}.", "",
+             "| text follows | evaluated | n | LC | LM (ours) | SIPT (ours) | gain (ours) | "
+             "LM → SIPT (paper) |", "|---|---|---|---|---|---|---|---|"]
     for text in ("motif", "structural", "neighborhood"):
         exp = f"mech_{text}"
         if exp not in agg:
             continue
         for task in ("motif", "structural", "neighborhood"):
             pl, ps = PAPER_MECHANISTIC[text][task]
+
+            def g(arm, key="mean", e=exp, t=task):
+                return _get(agg, e, t, "knn3_pt_auroc", arm, key)
+
             lines.append(
-                f"| {text} | {task} | {_fmt(_get(agg, exp, task, 'lc', 'lm'))} | "
-                f"{_fmt(_get(agg, exp, task, 'knn3_pt_auroc', 'lm'), _get(agg, exp, task, 'knn3_pt_auroc', 'lm', 'std'), 3)} | "  # noqa: E501
-                f"{_fmt(_get(agg, exp, task, 'knn3_pt_auroc', 'sipt'), _get(agg, exp, task, 'knn3_pt_auroc', 'sipt', 'std'), 3)} | "  # noqa: E501
-                f"{_fmt(_get(agg, exp, task, 'knn3_pt_auroc', 'gain'), None, 3)} | "
-                f"{pl:.3f} → {ps:.3f} |")
+                f"| {text} | {task} | {g('gain', 'n')} | "
+                f"{_fmt(_get(agg, exp, task, 'lc', 'lm'))} | "
+                f"{_fmt(g('lm'), g('lm', 'ci95'), 3)} | {_fmt(g('sipt'), g('sipt', 'ci95'), 3)} | "
+                f"{_fmt(g('gain'), g('gain', 'ci95'), 3, sign=True)} | {pl:.3f} → {ps:.3f} |")
     return "\n".join(lines) + "\n"
 
 
 def _noise_md(agg) -> str:
-    lines = ["| p | LC | LM (ours) | SIPT (ours) | gain (ours) | LM (paper) | SIPT (paper) |",
-             "|---|---|---|---|---|---|---|"]
+    lines = [f"CLIQUES 3-NN macro AUROC: {CI_NOTE}.", "",
+             "| p | n | LC | LM (ours) | SIPT (ours) | gain (ours) | LM (paper) | SIPT (paper) |",
+             "|---|---|---|---|---|---|---|---|"]
     for i, (p, exp) in enumerate(zip(NOISE_LEVELS, EXPERIMENTS[:5], strict=True)):
         if exp not in agg:
             continue
-        g = lambda m, a, k="mean", e=exp: _get(agg, e, "topic", m, a, k)  # noqa: E731
-        lines.append(f"| {p:.2f} | {_fmt(g('lc', 'lm'))} | "
-                     f"{_fmt(g('knn3_pt_auroc', 'lm'), g('knn3_pt_auroc', 'lm', 'std'))} | "
-                     f"{_fmt(g('knn3_pt_auroc', 'sipt'), g('knn3_pt_auroc', 'sipt', 'std'))} | "
-                     f"{_fmt(g('knn3_pt_auroc', 'gain'))} | {PAPER_NOISE_CURVE['lm'][i]:.2f} | "
-                     f"{PAPER_NOISE_CURVE['sipt'][i]:.2f} |")
+
+        def g(arm, key="mean", m="knn3_pt_auroc", e=exp):
+            return _get(agg, e, "topic", m, arm, key)
+
+        lines.append(f"| {p:.2f} | {g('gain', 'n')} | {_fmt(g('lm', m='lc'))} | "
+                     f"{_fmt(g('lm'), g('lm', 'ci95'))} | {_fmt(g('sipt'), g('sipt', 'ci95'))} | "
+                     f"{_fmt(g('gain'), g('gain', 'ci95'), sign=True)} | "
+                     f"{PAPER_NOISE_CURVE['lm'][i]:.2f} | {PAPER_NOISE_CURVE['sipt'][i]:.2f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -589,8 +862,15 @@ def _summary_md(summary, agg) -> str:
                          f"{e['loadavg_start']} | {e['cpu_count']} |")
         lines.append("")
     lines += ["## 3-NN macro AUROC, ours vs the paper (Fig. 5a)", "",
-              "Mean ± population std over seeds; gain = SIPT − LM paired by seed. "
+              "Every ± in this report is a 95% t-interval half-width of a mean over seeds, "
+              "as stated above each table; the population std over seeds (the paper's "
+              "convention) is kept in summary.json and table.csv. "
               "LC = local consistency of the FT labels on G_PT (Theorem 1's prediction).", "",
+              "Reproducibility: a run is bit-identical when repeated on the same machine with "
+              "the same torch version and thread count; on another machine float32 training "
+              "differs in the last bits and the runs drift apart, so only statistics over "
+              "seeds are comparable (`compare_with_stored` checks a re-run against these "
+              "results within the seed interval).", "",
               _table_md(summary["table"]), f"Paper numbers: {PAPER_SOURCE}.", "",
               "## Acceptance checks", ""]
     if "sipt_beats_lm_on_all_high_lc" in acc:
@@ -598,11 +878,15 @@ def _summary_md(summary, agg) -> str:
                      f"**{acc['sipt_beats_lm_on_all_high_lc']}** "
                      f"({len(acc['high_lc_rows_with_gain'])}/{len(acc['high_lc_rows'])}: "
                      f"{', '.join(acc['high_lc_rows_with_gain']) or 'none'})")
-        lines.append(f"- mean high-LC gain {acc['mean_high_lc_gain']:+.3f} (target ≥ 0.15): "
-                     f"**{acc['mean_high_lc_gain_ge_0.15']}**")
+        ci = acc.get("mean_high_lc_gain_ci95")
+        lines.append(f"- mean high-LC gain {_fmt(acc['mean_high_lc_gain'], ci, 3, sign=True)} "
+                     f"(target ≥ 0.15): **{acc['mean_high_lc_gain_ge_0.15']}**")
+        lines.append(f"- its 95% interval (Welch–Satterthwaite t over the independent rows) "
+                     f"includes the paper's {PAPER_MEAN_HIGH_LC_GAIN:+.3f}: "
+                     f"**{acc.get('mean_high_lc_gain_ci_includes_paper')}**")
     if "sipt_loses_on_structural" in acc:
         lines.append(f"- SIPT loses on STRUCTURAL: **{acc['sipt_loses_on_structural']}** "
-                     f"(gain {acc['structural_gain']:+.3f})")
+                     f"(gain {_fmt(acc['structural_gain'], acc.get('structural_gain_ci95'), 3, sign=True)})")  # noqa: E501
     if "cliques_gain_shrinks_with_noise" in acc:
         lines.append(f"- CLIQUES gain shrinks with noise: "
                      f"**{acc['cliques_gain_shrinks_with_noise']}** (Spearman ρ(p, gain) = "
@@ -612,22 +896,24 @@ def _summary_md(summary, agg) -> str:
     lines += ["", "## CLIQUES noise curve", "", _noise_md(agg),
               "## Mechanistic graphs: FT-task topology", "", _mechanistic_md(agg),
               "## Per experiment", "",
-              "| experiment | runs | run time (s) | steps/s LM | steps/s SIPT | "
+              f"Cells: {_CI_MEAN}; run time is the total over all runs.", "",
+              "| experiment | n | runs | run time (s) | steps/s LM | steps/s SIPT | "
               "masked-token acc. LM | SIPT | final L_SI (SIPT) | same data in both arms |",
-              "|---|---|---|---|---|---|---|---|---|"]
+              "|---|---|---|---|---|---|---|---|---|---|"]
     for exp in EXPERIMENTS:
         if exp not in agg:
             continue
         a = agg[exp]
         r = a["run"]
+
+        def f(metric, arm, digits, r=r):
+            return _fmt(r[metric][arm]["mean"], r[metric][arm].get("ci95"), digits)
+
         lines.append(
-            f"| {exp} | {a['n_runs']} | {a['wall_time_s']:.0f} | "
-            f"{_fmt(r['steps_per_second']['lm']['mean'], None, 0)} | "
-            f"{_fmt(r['steps_per_second']['sipt']['mean'], None, 0)} | "
-            f"{_fmt(r['masked_token_accuracy']['lm']['mean'], None, 3)} | "
-            f"{_fmt(r['masked_token_accuracy']['sipt']['mean'], None, 3)} | "
-            f"{_fmt(r['final_loss_si']['sipt']['mean'], None, 2)} | "
-            f"{a['paired_data_identical']} |")
+            f"| {exp} | {len(a['seeds'])} | {a['n_runs']} | {a['wall_time_s']:.0f} | "
+            f"{f('steps_per_second', 'lm', 0)} | {f('steps_per_second', 'sipt', 0)} | "
+            f"{f('masked_token_accuracy', 'lm', 3)} | {f('masked_token_accuracy', 'sipt', 3)} | "
+            f"{f('final_loss_si', 'sipt', 2)} | {a['paired_data_identical']} |")
     lines += ["", "Figures: " + ", ".join(summary["figures"]), ""]
     return "\n".join(lines)
 
@@ -795,7 +1081,8 @@ def _main(args) -> int:
     out = args.out or f"experiments/results/{args.profile}"
     print(_table_md(summary["table"]))
     acc = summary["acceptance"]
-    for key in ("sipt_beats_lm_on_all_high_lc", "mean_high_lc_gain", "sipt_loses_on_structural",
+    for key in ("sipt_beats_lm_on_all_high_lc", "mean_high_lc_gain", "mean_high_lc_gain_ci95",
+                "mean_high_lc_gain_ci_includes_paper", "sipt_loses_on_structural",
                 "cliques_gain_shrinks_with_noise"):
         if key in acc:
             print(f"{key}: {acc[key]}")
