@@ -219,10 +219,10 @@ def _markdown(record: dict) -> str:
         cells = [f"{r['gain_per_seed'][str(s)]:+.3f}" if str(s) in r["gain_per_seed"] else "–"
                  for s in cfg["seeds"]]
         lines.append(f"| {r['graph']} | {r['text_kind']} | " + " | ".join(cells) + " |")
-    last = record["invocations"][-1]
+    jobs = record["invocations"][-1]["jobs"] if record["invocations"] else "?"
     lines += ["", "*mean width*: tokens per PT node before padding ([CLS] included, and "
               "[SEP] for the words); *padded PT*: the width the PT nodes are padded to. *train s*: "
-              f"the training loop alone, one torch thread per worker, {last['jobs']} "
+              f"the training loop alone, one torch thread per worker, {jobs} "
               "worker(s) on a shared CPU. Raw values per run: `calibration.json`; run "
               "records: `<experiment>__<text>/runs/`.", ""]
     return "\n".join(lines)
@@ -289,7 +289,6 @@ def calibrate(out_dir="experiments/results/calibration", *, jobs: int = 2,
     ...     "runs_executed"]
     0
     """
-    from ..data import CHARACTER_TEXT_SETTINGS
     from ._runner import RunFailedError
 
     specs = calibration_specs(seeds=seeds, smoke=smoke)
@@ -313,6 +312,24 @@ def calibrate(out_dir="experiments/results/calibration", *, jobs: int = 2,
                   "wall_time_s": wall, "runs_total": n_total, "runs_resumed": n_resumed,
                   "runs_executed": None if n_resumed is None else n_total - n_resumed,
                   "failed": None if error is None else str(error), "cpu_count": os.cpu_count()}
+    record = write_calibration(out, seeds=seeds, smoke=smoke, invocation=invocation)
+    if error is not None:
+        raise error
+    return record
+
+
+def write_calibration(out_dir="experiments/results/calibration", *,
+                      seeds: int = CALIBRATION_SEEDS, smoke: bool = False,
+                      invocation: dict | None = None) -> dict:
+    """Write ``calibration.json`` and ``calibration.md`` from the runs stored so far.
+
+    Runs nothing: an interrupted calibration (resumable) is summarized with the
+    seeds it has, each row's ``n`` saying how many.
+    """
+    from ..data import CHARACTER_TEXT_SETTINGS
+
+    out = Path(os.fspath(out_dir))
+    specs = calibration_specs(seeds=seeds, smoke=smoke)
     try:
         previous = json.loads((out / "calibration.json").read_text()).get("invocations", [])
     except (OSError, ValueError, AttributeError):
@@ -333,14 +350,12 @@ def calibrate(out_dir="experiments/results/calibration", *, jobs: int = 2,
                          "SIPT for 800 steps)",
         },
         "versions": library_versions(),
-        "invocations": [*previous, invocation],
+        "invocations": [*previous, *([invocation] if invocation else [])],
         "per_run": rows,
         "summary": _summarize(rows),
     }
     atomic_write_json(out / "calibration.json", record)
     atomic_write_text(out / "calibration.md", _markdown(record))
-    if error is not None:
-        raise error
     return record
 
 

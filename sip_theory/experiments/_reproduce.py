@@ -846,6 +846,24 @@ def _read_json_list(path) -> list:
         return []
 
 
+#: Where ``sip-theory calibrate`` stores the calibration the summary embeds.
+CALIBRATION_DIR = Path("experiments/results/calibration")
+
+
+def _calibration_section() -> str:
+    """The stored calibration table (quick word text vs the paper profile's characters)."""
+    from ._calibration import calibration_markdown
+
+    try:
+        table = calibration_markdown(CALIBRATION_DIR)
+    except FileNotFoundError:
+        return ("No stored calibration under `experiments/results/calibration/` (run "
+                "`sip-theory calibrate`).\n")
+    body = table.split("\n", 1)[1] if table.startswith("#") else table
+    return (f"Read from the stored `{CALIBRATION_DIR.as_posix()}/calibration.json` "
+            "(`sip-theory calibrate`; not re-run by this command):\n" + body + "\n")
+
+
 def _summary_md(summary, agg) -> str:
     acc = summary["acceptance"]
     lines = [f"# Synthetic experiments: profile `{summary['profile']}`", ""]
@@ -894,6 +912,7 @@ def _summary_md(summary, agg) -> str:
                      + ", ".join(f"p={p}: {g:+.3f}" for p, g in acc["noise_gain"].items())
                      + ")")
     lines += ["", "## CLIQUES noise curve", "", _noise_md(agg),
+              "## Calibration of the quick profile's word text", "", _calibration_section(),
               "## Mechanistic graphs: FT-task topology", "", _mechanistic_md(agg),
               "## Per experiment", "",
               f"Cells: {_CI_MEAN}; run time is the total over all runs.", "",
