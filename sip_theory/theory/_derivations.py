@@ -93,6 +93,13 @@ def multi_similarity_derivation() -> Derivation:
     s > t for every positive; symmetrically s < t for every negative. The
     cosine-distance radius is r = 1 - t.
 
+    Attainability: similarities are at most 1 and at least -1, so an anchor
+    with P positives and Q negatives has positive sum at least P e^{-alpha (1 - t)}
+    and negative sum at least Q e^{-beta (1 + t)}; its two levels can be met
+    only if P < e^{alpha (1 - t)} and Q < e^{beta (1 + t)} (results
+    ``log_positive_count_limit``, ``log_negative_count_limit``), and its loss is
+    never below ``anchor_floor``.
+
     Examples
     --------
     >>> d = multi_similarity_derivation()
@@ -115,6 +122,17 @@ def multi_similarity_derivation() -> Derivation:
     radius = 1 - t
     N = sp.Symbol("N", positive=True, integer=True)
     mean_level = sp.log(2) / (N * sp.Max(alpha, beta))
+    # attainability: cosine similarities lie in [-1, 1], so a positive summand is at least
+    # exp(-alpha (1 - t)) (s = 1) and a negative one at least exp(-beta (1 + t)) (s = -1)
+    P = sp.Symbol("P", nonnegative=True, integer=True)  # |P_i|, positives of an anchor
+    Q = sp.Symbol("Q", nonnegative=True, integer=True)  # |N_i|, negatives of an anchor
+    best_pos_sum = P * sp.exp(-alpha * (1 - t))
+    best_neg_sum = Q * sp.exp(-beta * (1 + t))
+    pos_count = sp.solve(sp.Lt(best_pos_sum, 1), P)
+    neg_count = sp.solve(sp.Lt(best_neg_sum, 1), Q)
+    pos_count_limit = sp.solve(sp.Eq(best_pos_sum, 1), P)[0]
+    neg_count_limit = sp.solve(sp.Eq(best_neg_sum, 1), Q)[0]
+    anchor_floor = sp.log(1 + best_pos_sum) / alpha + sp.log(1 + best_neg_sum) / beta
     steps = (
         ("positive term below log(2)/alpha", sp.Lt(sp.log(1 + X) / alpha, level_pos)),
         ("multiply by alpha > 0", scaled),
@@ -123,11 +141,20 @@ def multi_similarity_derivation() -> Derivation:
         ("negative term below log(2)/beta gives for every negative", neg_condition),
         ("cosine-distance radius", sp.Eq(sp.Symbol("r"), radius)),
         ("sufficient mean-loss level over N anchors", sp.Eq(sp.Symbol("ell^*"), mean_level)),
+        ("attainable only if the best case (every positive at s = 1) has X < 1, i.e. |P_i| = P",
+         pos_count),
+        ("and (every negative at s = -1) for |N_i| = Q", neg_count),
+        ("no anchor's loss is below (so no mean below the mean of these floors)",
+         sp.Eq(sp.Symbol("L_i^min"), anchor_floor)),
     )
     return Derivation(
         "Multi-similarity loss",
-        {"alpha": alpha, "beta": beta, "t": t, "s": s, "X": X, "N": N},
+        {"alpha": alpha, "beta": beta, "t": t, "s": s, "X": X, "N": N, "P": P, "Q": Q},
         steps,
         {"positive_level": level_pos, "negative_level": level_neg, "radius": radius,
-         "mean_level": mean_level},
+         "mean_level": mean_level,
+         "log_positive_count_limit": sp.log(pos_count_limit),
+         "log_negative_count_limit": sp.log(neg_count_limit),
+         "positive_summand_floor": best_pos_sum / P, "negative_summand_floor": best_neg_sum / Q,
+         "anchor_floor": anchor_floor},
     )

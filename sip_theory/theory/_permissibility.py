@@ -144,7 +144,9 @@ def _ms_numeric():
     d = multi_similarity_derivation()
     s = d.symbols
     args = (s["alpha"], s["beta"], s["t"], s["N"])
-    return {k: sp.lambdify(args, v, modules="math") for k, v in d.results.items()}
+    # anchor_floor also depends on the counts P, Q: evaluated from the summand floors with log1p
+    return {k: sp.lambdify(args, v, modules="math") for k, v in d.results.items()
+            if k != "anchor_floor"}
 
 
 def contrastive_margin_threshold(pos_margin: float, neg_margin: float, n_pairs: int) -> Threshold:
@@ -346,14 +348,28 @@ class PermissibilityReport:
     recovery_below_level : bool
         Part (i) of P1.
     optimum_exists : bool or None
-        Part (ii): embeddings with loss below ell* exist (True, with a witness or a
-        proof), cannot exist (False, with a proof), or undecided (None).
+        Part (ii) for *this* level ell*: embeddings with loss below it exist (True,
+        with a witness), provably cannot exist (False: every embedding's loss is
+        at least ell*), or undecided (None).
     permissible : bool or None
-        ``recovery_below_level and optimum_exists`` (None when undecided).
+        True when part (i) holds and a witness is below ell*. None otherwise: when
+        ell* is unreachable only the lemma's level is ruled out, not P1 with some
+        other level, so no verdict of False is issued.
     reason : str
     witness_loss : float or None
         Loss of the witness embedding used, if any.
     reference : str
+    verdict : {"permissible", "level_unreachable", "undecided"}
+        ``"level_unreachable"``: no embedding has loss below this ell* (the lemma
+        cannot certify P1 for this loss, graph and parameters).
+    attainability : dict
+        The numbers behind the verdict. Multi-similarity: ``max_positives`` and
+        ``max_negatives`` (the largest |P_i| < e^{alpha (1 - t)} and
+        |N_i| < e^{beta (1 + t)}), ``per_anchor_attainable`` (every anchor within
+        both), ``mean_loss_lower_bound`` (the mean over anchors of each anchor's
+        smallest possible loss) and ``per_anchor_witness`` (the witness meeting
+        every anchor's two levels, if any). Contrastive margin with mu_+ = 0:
+        ``loss_lower_bound``.
     """
 
     loss: str
@@ -365,6 +381,8 @@ class PermissibilityReport:
     reason: str
     witness_loss: float | None
     reference: str
+    verdict: str = "undecided"
+    attainability: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """Plain-Python nested dictionary."""
@@ -372,7 +390,8 @@ class PermissibilityReport:
                 "threshold": self.threshold.to_dict(),
                 "recovery_below_level": self.recovery_below_level,
                 "optimum_exists": self.optimum_exists, "permissible": self.permissible,
-                "reason": self.reason, "witness_loss": self.witness_loss,
+                "verdict": self.verdict, "reason": self.reason,
+                "witness_loss": self.witness_loss, "attainability": dict(self.attainability),
                 "reference": self.reference}
 
 
@@ -425,10 +444,23 @@ def is_permissible(loss_spec, graph, *, embeddings=None, dim: int | None = None
     and the triangle inequality makes "linked" an equivalence relation, so only
     cluster graphs reach it; quantitatively every embedding of a non-cluster
     graph has L >= mu_-/M = 2 ell* (:func:`contrastive_zero_margin_lower_bound`),
-    so part (ii) fails. With pos_margin > 0 every graph is permissible if the
-    ratio mu_-/mu_+ is small enough for the Gram witness (linked distance
-    sqrt(2 - 2 eps), unlinked sqrt 2, rescaled). Multi-similarity: the witness
-    must satisfy every anchor's two per-term levels exactly.
+    so Lemma 1's level is unreachable (``verdict="level_unreachable"``,
+    ``optimum_exists=False``); that P1 fails with every other level is not
+    shown, so ``permissible`` is None. With pos_margin > 0 every graph is
+    permissible if the ratio mu_-/mu_+ is small enough for the Gram witness
+    (linked distance sqrt(2 - 2 eps), unlinked sqrt 2, rescaled).
+
+    Multi-similarity: ell* is the mean level log 2 / (N max(alpha, beta)). Two
+    necessary conditions are checked first. (a) Each anchor's two levels need
+    |P_i| < e^{alpha (1 - t)} and |N_i| < e^{beta (1 + t)} (similarities are at
+    most 1 and at least -1); at the paper's defaults alpha = 2, beta = 50,
+    t = 0.5 that is at most 2 positives per anchor and fewer than e^75 negatives.
+    (b) The mean of the anchors' smallest possible losses must be below ell*; at
+    those defaults one positive already costs (1/2) log(1 + e^{-1}) = 0.157,
+    above N ell* = log 2 / 50, so ell* is unreachable for every graph with an
+    edge. A witness then needs mean loss below ell*; a witness meeting only
+    the per-anchor levels is reported in ``attainability`` (it realizes G, but
+    is not a loss level).
 
     Examples
     --------
@@ -436,8 +468,13 @@ def is_permissible(loss_spec, graph, *, embeddings=None, dim: int | None = None
     >>> spec = ContrastiveMarginSpec(0.0, 10.0)
     >>> is_permissible(spec, cliques_from_labels([0, 0, 1, 1])).permissible
     True
-    >>> is_permissible(spec, [(0, 1), (1, 2)]).permissible
-    False
+    >>> rep = is_permissible(spec, [(0, 1), (1, 2)])
+    >>> rep.verdict, rep.optimum_exists, rep.permissible
+    ('level_unreachable', False, None)
+    >>> rep = is_permissible(MultiSimilaritySpec(2.0, 50.0, 0.5), cliques_from_labels([0, 0, 1, 1]))
+    >>> rep.verdict, round(rep.attainability["mean_loss_lower_bound"], 4), rep.attainability[
+    ...     "max_positives"]
+    ('level_unreachable', 0.1566, 2)
     """
     spec = _spec_from(loss_spec)
     g = to_graph(graph, None if embeddings is None else np.asarray(embeddings).shape[0],
@@ -463,10 +500,12 @@ def is_permissible(loss_spec, graph, *, embeddings=None, dim: int | None = None
         elif mp == 0.0:
             bound = contrastive_zero_margin_lower_bound(g, neg_margin=mn)
             return PermissibilityReport(
-                spec.name, params, th, True, False, False,
+                spec.name, params, th, True, False, None,
                 "pos_margin = 0 and the graph is not a cluster graph: every embedding has loss "
-                f">= {bound:.6g} >= 2 ell* (induced paths a-b-c + triangle inequality)",
-                None, _HADSELL)
+                f">= {bound:.6g} >= 2 ell* = {2 * th.loss_level:.6g} (induced paths a-b-c + "
+                "triangle inequality), so Lemma 1's level ell* is unreachable; whether P1 holds "
+                "with some other level is not decided",
+                None, _HADSELL, "level_unreachable", {"loss_lower_bound": bound})
         else:
             witnesses.append(("Gram construction I + eps A (dimension n)", _gram_witness(g), n))
         best = None
@@ -491,7 +530,7 @@ def is_permissible(loss_spec, graph, *, embeddings=None, dim: int | None = None
             return PermissibilityReport(
                 spec.name, params, th, True, True, True,
                 f"witness ({best[0]}, possibly rescaled) has loss {best[1]:.6g} < ell*",
-                best[1], _HADSELL)
+                best[1], _HADSELL, "permissible")
         return PermissibilityReport(
             spec.name, params, th, True, None, None,
             "no witness below ell* found; existence undecided (try estimate_sphericity or a "
@@ -500,23 +539,90 @@ def is_permissible(loss_spec, graph, *, embeddings=None, dim: int | None = None
     a, b, t = float(spec.alpha), float(spec.beta), float(spec.threshold)
     th = multi_similarity_threshold(a, b, t, n)
     params = {"alpha": a, "beta": b, "threshold": t, "n_anchors": n}
+    att = _ms_attainability(g, a, b, t)
+    if not att["per_anchor_attainable"]:
+        i = att["first_failing_anchor"]
+        return PermissibilityReport(
+            spec.name, params, th, True, False, None,
+            f"anchor {i} has {att['n_positives'][i]} positives and {att['n_negatives'][i]} "
+            f"negatives, but its two levels need at most {att['max_positives']} positives "
+            f"(|P_i| < e^(alpha (1 - t))) and {att['max_negatives']} negatives "
+            "(|N_i| < e^(beta (1 + t))); so no embedding reaches ell* (P1 with some other "
+            "level is not decided)",
+            None, _WANG, "level_unreachable", _public(att))
     if cluster:
         witnesses.append(("cliques at orthonormal vectors", _simplex_witness(g), n_comp))
     witnesses.append(("Gram construction I + eps A (dimension n)", _gram_witness(g), n))
-    best = None
+    best = None  # (mean loss, witness name)
     for name, pts, need in witnesses:
         if dim is not None and need > dim and name != "the given embeddings":
             continue
         terms = multi_similarity_loss(pts, g, alpha=a, beta=b, threshold=t)
         ok = bool(np.all(terms.positive < th.per_anchor["positive"])
                   and np.all(terms.negative < th.per_anchor["negative"]))
-        if ok:
-            return PermissibilityReport(
-                spec.name, params, th, True, True, True,
-                f"witness ({name}) satisfies every anchor's two per-term levels",
-                terms.mean, _WANG)
-        if best is None or terms.mean < best:
-            best = terms.mean
+        if ok and att["per_anchor_witness"] is None:
+            att["per_anchor_witness"] = name
+        if best is None or terms.mean < best[0]:
+            best = (terms.mean, name)
+    region = (f"; the witness ({att['per_anchor_witness']}) meets every anchor's two levels, so "
+              "embeddings realizing G through the per-anchor lemma exist"
+              if att["per_anchor_witness"] else "")
+    if att["mean_loss_lower_bound"] >= th.loss_level:
+        return PermissibilityReport(
+            spec.name, params, th, True, False, None,
+            f"every embedding has mean loss >= {att['mean_loss_lower_bound']:.6g} (each anchor "
+            f"with its positives at similarity 1 and negatives at -1) >= ell* = "
+            f"{th.loss_level:.6g}, so ell* is unreachable although each anchor's two levels "
+            "are attainable on their own (P1 with some other level is not decided)" + region,
+            None if best is None else best[0], _WANG, "level_unreachable", _public(att))
+    if best is not None and best[0] < th.loss_level:
+        return PermissibilityReport(
+            spec.name, params, th, True, True, True,
+            f"witness ({best[1]}) has mean loss {best[0]:.6g} < ell*", best[0], _WANG,
+            "permissible", _public(att))
     return PermissibilityReport(
         spec.name, params, th, True, None, None,
-        "no witness satisfies all per-anchor levels; existence undecided", best, _WANG)
+        "no witness has mean loss below ell*; existence undecided" + region,
+        None if best is None else best[0], _WANG, "undecided", _public(att))
+
+
+def _max_count(log_limit: float) -> float:
+    """The largest integer p with p < e^{log_limit} (inf when that is astronomically large)."""
+    if log_limit > 700.0:
+        return math.inf
+    e = math.exp(log_limit)
+    if e > 2.0**50:  # integers this large are not resolved by a float log: floor(e)
+        return int(e)
+    p = int(math.floor(e)) + 1
+    while p > 0 and math.log(p) >= log_limit:
+        p -= 1
+    return p
+
+
+def _ms_attainability(g, alpha: float, beta: float, t: float) -> dict:
+    """Necessary conditions for the multi-similarity levels, from the degree sequence.
+
+    Cosine similarities lie in [-1, 1], so anchor i's positive sum is at least
+    |P_i| e^{-alpha (1 - t)} and its negative sum at least |N_i| e^{-beta (1 + t)}
+    (:func:`multi_similarity_derivation`, results ``*_summand_floor``).
+    """
+    f = _ms_numeric()
+    args = (alpha, beta, t, g.n_nodes)
+    pos = g.degrees().astype(np.int64)
+    neg = (g.n_nodes - 1) - pos
+    log_p, log_q = float(f["log_positive_count_limit"](*args)), float(
+        f["log_negative_count_limit"](*args))
+    with np.errstate(divide="ignore"):
+        ok = (np.log(pos.astype(np.float64)) < log_p) & (np.log(neg.astype(np.float64)) < log_q)
+    floor = (np.log1p(pos * float(f["positive_summand_floor"](*args))) / alpha
+             + np.log1p(neg * float(f["negative_summand_floor"](*args))) / beta)
+    bad = np.flatnonzero(~ok)
+    return {"max_positives": _max_count(log_p), "max_negatives": _max_count(log_q),
+            "per_anchor_attainable": bool(ok.all()),
+            "first_failing_anchor": int(bad[0]) if bad.size else None,
+            "n_positives": pos, "n_negatives": neg,
+            "mean_loss_lower_bound": float(floor.mean()), "per_anchor_witness": None}
+
+
+def _public(att: dict) -> dict:
+    return {k: v for k, v in att.items() if k not in ("n_positives", "n_negatives")}

@@ -99,7 +99,11 @@ def test_zero_positive_margin_non_cluster_graph_never_below_twice_level(g, seed,
 @given(sample_graphs(min_nodes=3, max_nodes=7))
 def test_zero_positive_margin_permissible_iff_cluster_graph(g):
     rep = is_permissible(ContrastiveMarginSpec(0.0, 4.0), g)
-    assert rep.permissible is g.is_cluster_graph()
+    if g.is_cluster_graph():
+        assert rep.permissible is True and rep.verdict == "permissible"
+    else:
+        assert rep.permissible is None and rep.optimum_exists is False
+        assert rep.verdict == "level_unreachable"
 
 
 @settings(max_examples=20, deadline=None)
@@ -145,9 +149,10 @@ def test_ms_loss_matches_pytorch_metric_learning():
     assert ours == pytest.approx(theirs, rel=1e-6)
 
 
-def test_ms_report_uses_simplex_witness_for_cliques():
+def test_ms_report_names_the_per_anchor_witness_even_when_ell_star_is_unreachable():
     rep = is_permissible(MultiSimilaritySpec(2.0, 40.0, 0.5), cliques_from_labels([0, 0, 1, 1]))
-    assert rep.permissible is True
+    assert rep.attainability["per_anchor_witness"] == "cliques at orthonormal vectors"
+    assert rep.permissible is None
 
 
 def test_bad_spec_raises():
@@ -155,3 +160,87 @@ def test_bad_spec_raises():
         ContrastiveMarginSpec(2.0, 1.0)
     with pytest.raises(ValueError, match="loss"):
         is_permissible({"loss": "triplet"}, [(0, 1)])
+
+
+# ------------------------------------------- issue 13: reachability of the lemma's own level
+def _ms_anchor_floor(n_pos, n_neg, alpha, beta, t):
+    """Smallest possible loss of one anchor: positives at s = 1, negatives at s = -1."""
+    return (math.log1p(n_pos * math.exp(-alpha * (1 - t))) / alpha
+            + math.log1p(n_neg * math.exp(-beta * (1 + t))) / beta)
+
+
+def test_ms_level_unreachable_on_two_cliques_of_two():
+    # issue 13's case: every anchor has 1 positive (s <= 1) and 2 negatives, so its loss is at
+    # least (1/2) log(1 + e^{-1}) = 0.15663, while ell* = log 2 / (4 * 40) = 0.0043322
+    g = cliques_from_labels([0, 0, 1, 1])
+    rep = is_permissible(MultiSimilaritySpec(2.0, 40.0, 0.5), g)
+    assert rep.threshold.loss_level == pytest.approx(math.log(2) / 160)
+    floor = _ms_anchor_floor(1, 2, 2.0, 40.0, 0.5)
+    assert floor == pytest.approx(0.5 * math.log1p(math.exp(-1.0)), rel=1e-12)
+    assert floor > rep.threshold.loss_level
+    assert rep.optimum_exists is False
+    assert rep.permissible is None  # only this lemma's level is shown unreachable
+    assert rep.verdict == "level_unreachable"
+    assert rep.attainability["mean_loss_lower_bound"] == pytest.approx(floor)
+    # the per-anchor levels themselves are attainable (1 positive < e, 2 negatives < e^60)
+    assert rep.attainability["per_anchor_attainable"] is True
+    # and the independent check: the simplex witness never goes below the floor
+    terms = multi_similarity_loss(np.eye(2)[[0, 0, 1, 1]], g, alpha=2.0, beta=40.0, threshold=0.5)
+    assert terms.total.min() >= floor - 1e-15
+
+
+@settings(max_examples=40, deadline=None)
+@given(sample_graphs(min_nodes=2, max_nodes=7), st.integers(0, 2**16), st.floats(0.5, 8),
+       st.floats(0.5, 8), st.floats(-0.5, 0.9))
+def test_ms_reported_mean_lower_bound_holds_for_every_embedding(g, seed, alpha, beta, t):
+    rep = is_permissible(MultiSimilaritySpec(alpha, beta, t), g)
+    deg = g.degrees()
+    floor = np.mean([_ms_anchor_floor(int(p), g.n_nodes - 1 - int(p), alpha, beta, t)
+                     for p in deg])
+    assert rep.attainability["mean_loss_lower_bound"] == pytest.approx(floor, rel=1e-9)
+    x = np.random.default_rng(seed).standard_normal((g.n_nodes, 3))
+    assert multi_similarity_loss(x, g, alpha=alpha, beta=beta, threshold=t).mean >= floor - 1e-12
+    if floor >= rep.threshold.loss_level:
+        assert rep.optimum_exists is False and rep.verdict == "level_unreachable"
+
+
+def test_ms_per_anchor_positive_count_limit_at_paper_defaults():
+    # alpha = 2, t = 0.5: a positive term below log 2 / alpha needs |P_i| e^{-1} < 1, so at most
+    # 2 positives (e = 2.718); beta = 50: |N_i| < e^{75}, no practical limit on negatives
+    rep = is_permissible(MultiSimilaritySpec(2.0, 50.0, 0.5), cliques_from_labels([0] * 4 + [1]))
+    assert rep.attainability["max_positives"] == 2
+    assert rep.attainability["max_negatives"] > 10**30
+    assert rep.attainability["per_anchor_attainable"] is False
+    assert rep.verdict == "level_unreachable" and rep.permissible is None
+    # independent: 3 positives at the best possible similarity 1 leave the term above log 2 / 2
+    assert math.log1p(3 * math.exp(-1.0)) / 2 > math.log(2) / 2
+    assert math.log1p(2 * math.exp(-1.0)) / 2 < math.log(2) / 2
+
+
+def test_ms_per_anchor_negative_count_limit():
+    # beta = 1, t = 0: |N_i| < e = 2.718; the empty graph on 4 nodes has 3 negatives per anchor,
+    # whose term is at least log(1 + 3/e) = 0.7436 > log 2 for every embedding
+    g = SampleGraph.from_edges(np.zeros((0, 2), dtype=int), n_nodes=4)
+    rep = is_permissible(MultiSimilaritySpec(1.0, 1.0, 0.0), g)
+    assert rep.attainability["max_negatives"] == 2
+    assert rep.attainability["per_anchor_attainable"] is False
+    assert rep.optimum_exists is False and rep.verdict == "level_unreachable"
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    neg = multi_similarity_loss(x, g, alpha=1.0, beta=1.0, threshold=0.0).negative
+    assert (neg >= math.log1p(3 / math.e) - 1e-12).all()
+
+
+def test_ms_witness_below_mean_level_makes_cliques_permissible():
+    # alpha = beta = 40, t = 0.5: the simplex witness (s = 1 inside, 0 across) has anchor loss
+    # (1/40) log(1 + e^{-20}) + (1/40) log(1 + 2 e^{-20}) ~ 1.5e-10 < ell* = log 2 / 160
+    rep = is_permissible(MultiSimilaritySpec(40.0, 40.0, 0.5), cliques_from_labels([0, 0, 1, 1]))
+    assert rep.permissible is True and rep.verdict == "permissible"
+    assert rep.witness_loss < rep.threshold.loss_level
+
+
+def test_zero_positive_margin_verdict_says_only_the_level_is_unreachable():
+    rep = is_permissible(ContrastiveMarginSpec(0.0, 10.0), [(0, 1), (1, 2)])
+    assert rep.optimum_exists is False
+    assert rep.permissible is None  # P1 with some other level is not decided
+    assert rep.verdict == "level_unreachable"
+    assert "ell*" in rep.reason and "not decided" in rep.reason
