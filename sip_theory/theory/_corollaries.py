@@ -1,7 +1,8 @@
 """Corollaries 1 and 2 of Theorem 1: shallow (clique) graphs and deep (manifold) graphs.
 
 Corollary 1: for the single-task classification graph (one clique per
-pre-training class) LC is the fine-tuning purity of the pre-training classes.
+pre-training class) LC is at most the fine-tuning purity of the pre-training
+classes, with equality when every clique's majority label leads by at least two.
 Corollary 2: for r-neighbour graphs of points on a region with a piecewise
 constant labelling, 1 - LC is carried by a tube of width r around the label
 boundaries, so LC -> 1 as r -> 0; :func:`boundary_tube_estimate` predicts
@@ -47,6 +48,12 @@ class CliquePurity:
         A majority fine-tuning label per clique (the smallest if tied).
     purity : ndarray of float
         Share of the majority fine-tuning label in each clique.
+    purity_bound : float
+        The paper's right-hand side sum_l P(l) P(y_FT = MC(l) | l) = sum_l max_c n_lc / n
+        over all n nodes: Corollary 1 says LC <= purity_bound.
+    leads : ndarray of int
+        Per clique, the count of its most frequent fine-tuning label minus that of
+        the second (the clique size when only one label occurs).
     """
 
     value: float
@@ -57,6 +64,13 @@ class CliquePurity:
     sizes: np.ndarray = field(repr=False)
     majority: np.ndarray = field(repr=False)
     purity: np.ndarray = field(repr=False)
+    purity_bound: float = float("nan")
+    leads: np.ndarray = field(default=None, repr=False)
+
+    @property
+    def equality_guaranteed(self) -> bool:
+        """Every clique's majority leads by at least two, so LC equals ``purity_bound``."""
+        return bool(self.leads is not None and self.leads.size and self.leads.min() >= 2)
 
     def to_dict(self) -> dict:
         """Plain-Python dictionary with the per-clique table as lists."""
@@ -69,6 +83,9 @@ class CliquePurity:
             "sizes": self.sizes.tolist(),
             "majority": self.majority.tolist(),
             "purity": self.purity.tolist(),
+            "purity_bound": None if math.isnan(self.purity_bound) else self.purity_bound,
+            "leads": None if self.leads is None else self.leads.tolist(),
+            "equality_guaranteed": self.equality_guaranteed,
         }
 
 
@@ -80,7 +97,7 @@ def clique_purity(
     ties: str = "strict",
     isolated: str = "exclude",
 ) -> CliquePurity:
-    """Corollary 1: LC of the one-clique-per-class graph, from the two labellings alone.
+    """Corollary 1: LC of the one-clique-per-class graph and its purity bound, from the labellings.
 
     Parameters
     ----------
@@ -100,25 +117,35 @@ def clique_purity(
     Returns
     -------
     CliquePurity
+        ``value`` is the chosen form; ``purity_bound`` the paper's right-hand side.
 
     Notes
     -----
-    With n_lc the number of clique-l nodes with fine-tuning label c, a node of
-    label c sees the votes n_l - e_c (self-exclusion): it is right iff
-    n_lc - 1 > n_lc' for every c' != c (strict). Without self-exclusion the
-    condition is n_lc > n_lc'. When every clique's majority leads by at least
-    two votes both forms equal the purity. Reference: McDermott et al. (2023),
-    Corollary 1.
+    Corollary 1 (McDermott et al. 2023), stated exactly: LC <= purity_bound =
+    sum_l max_c n_lc / n, with equality when every clique's majority leads by at
+    least two (the paper writes "="). With n_lc the number of clique-l nodes
+    with fine-tuning label c, a node of label c sees the votes n_l - e_c
+    (self-exclusion): it is right iff n_lc - 1 > n_lc' for every c' != c
+    (strict). Only a clique's unique majority label can get credit, at most 1
+    per node, so a clique contributes at most max_c n_lc; singleton cliques
+    (excluded or counted wrong) only lower the ratio. A lead of at least two
+    gives every majority node full credit (equality); a clique of size >= 2
+    whose majority leads by at most one gives its majority nodes a tie or a
+    loss, and the inequality is strict. Without self-exclusion the condition
+    is n_lc > n_lc', and with ``ties="random"`` that form equals purity_bound.
 
     Examples
     --------
     >>> pt = [0, 0, 0, 0, 1, 1, 1]
     >>> ft = [0, 0, 0, 1, 1, 1, 0]
-    >>> round(clique_purity(pt, ft).value, 4), round(clique_purity(pt, ft,
-    ...     self_exclusion=False).value, 4)
-    (0.4286, 0.7143)
+    >>> res = clique_purity(pt, ft)  # leads 2 and 1: LC 3/7 < purity 5/7
+    >>> round(res.value, 4), round(res.purity_bound, 4), res.leads.tolist()
+    (0.4286, 0.7143, [2, 1])
     >>> clique_purity([0, 0, 0], [0, 0, 1]).value  # margin 1: the majority sees a tie
     0.0
+    >>> eq = clique_purity([0] * 5, [0, 0, 0, 0, 1])  # lead 3: equality
+    >>> eq.value, eq.purity_bound, eq.equality_guaranteed
+    (0.8, 0.8, True)
     """
     check_one_of(ties, TIE_POLICIES, name="ties")
     check_one_of(isolated, ISOLATED_POLICIES, name="isolated")
@@ -151,9 +178,12 @@ def clique_purity(
     value = credit_sum / n_eval if n_eval else float("nan")
     majority = ft_classes[np.argmax(table, axis=1)]
     purity = table.max(axis=1) / sizes
+    top2 = -np.sort(-table, axis=1)[:, :2]
+    leads = top2[:, 0] - (top2[:, 1] if table.shape[1] > 1 else 0)
+    bound = float(table.max(axis=1).sum() / sizes.sum()) if sizes.size else float("nan")
     return CliquePurity(float(value), bool(self_exclusion), ties, isolated,
                         readonly(pt_classes), readonly(sizes), readonly(majority),
-                        readonly(purity))
+                        readonly(purity), bound, readonly(leads))
 
 
 # ------------------------------------------------------------------------- Corollary 2

@@ -90,3 +90,47 @@ def test_corollary2_lc_rises_toward_one():
 def test_tube_estimate_rejects_bad_input():
     with pytest.raises(ValueError, match="area"):
         boundary_tube_estimate(0.1, 1.0, 0.0, mean_degree=5)
+
+
+# ------------------------------------------- issue 13: Corollary 1 is an inequality, LC <= purity
+def test_corollary1_strict_on_a_triangle_whose_majority_leads_by_one():
+    # one clique {0, 1, 2} with fine-tuning labels [0, 0, 1]: each 0-node sees one 0 and one 1
+    # (a tie: wrong), the 1-node sees two 0s (wrong), so LC = 0 < purity 2/3
+    pt, ft = [0, 0, 0], [0, 0, 1]
+    res = clique_purity(pt, ft)
+    assert local_consistency(cliques_from_labels(pt), ft).value == 0.0 == res.value
+    assert res.purity_bound == pytest.approx(2 / 3)
+    assert res.leads.tolist() == [1]
+    assert res.value < res.purity_bound
+
+
+def test_corollary1_strict_on_two_cliques_and_equal_when_every_lead_is_two():
+    # clique A = {0..3} with labels [0,0,0,1] (lead 2), clique B = {4,5,6} with [1,1,0] (lead 1):
+    # LC = 3/7 (A's three 0-nodes), purity = (3 + 2)/7
+    res = clique_purity([0, 0, 0, 0, 1, 1, 1], [0, 0, 0, 1, 1, 1, 0])
+    assert res.value == pytest.approx(3 / 7) and res.purity_bound == pytest.approx(5 / 7)
+    assert res.leads.tolist() == [2, 1]
+    # five nodes [0,0,0,0,1]: lead 3, every 0-node right, so LC = 4/5 = purity
+    eq = clique_purity([0] * 5, [0, 0, 0, 0, 1])
+    assert eq.leads.tolist() == [3]
+    assert eq.value == pytest.approx(0.8) == pytest.approx(eq.purity_bound)
+
+
+@settings(max_examples=80, deadline=None)
+@given(label_pairs, st.sampled_from(["strict", "random"]), st.sampled_from(["exclude", "wrong"]),
+       st.booleans())
+def test_corollary1_lc_at_most_purity_with_equality_when_leads_are_two(pair, ties, isolated,
+                                                                       self_exclusion):
+    pt, ft = map(np.array, pair)
+    res = clique_purity(pt, ft, ties=ties, isolated=isolated, self_exclusion=self_exclusion)
+    # purity by its definition: the share of each clique's most frequent fine-tuning label
+    purity = sum(max(np.sum(ft[pt == c] == v) for v in np.unique(ft)) for c in np.unique(pt))
+    assert res.purity_bound == pytest.approx(purity / len(pt))
+    lc = local_consistency(cliques_from_labels(pt), ft, ties=ties, isolated=isolated).value
+    if not math.isnan(lc):
+        assert lc <= res.purity_bound + 1e-12
+    if self_exclusion and not math.isnan(res.value):
+        if res.leads.min() >= 2:
+            assert res.value == pytest.approx(res.purity_bound)
+        if ((res.leads <= 1) & (res.sizes >= 2)).any():
+            assert res.value < res.purity_bound - 1e-12
