@@ -195,9 +195,21 @@ def _bottom_eigs(g, k):
     return out_vals, out_vecs
 
 
+_ONE_TOL = 1e-9  # eigenvalues of L within this of 1 are read as 1 (no weight in the minimizer)
+
+
 @dataclass(frozen=True, eq=False)
 class SpectralEmbedding:
-    """The exact minimizer of the spectral contrastive loss, up to an invertible map.
+    """The bottom-k spectral embedding, and the spectral contrastive loss's minimizer built from it.
+
+    By HaoChen et al.'s Lemma 3.2, minimizing the spectral contrastive loss over
+    f: V -> R^k is the best PSD rank-k approximation of A_bar = I - L, whose
+    eigenvalues are 1 - lambda_i. A minimizer is therefore F* = V_k diag(sqrt((1 -
+    lambda_i)_+)), f*(x) = F*_x / sqrt(w_x): only eigenvectors with lambda_i < 1
+    enter it. So ``embedding`` is the minimizer up to an invertible linear map
+    exactly when lambda_k < 1 (``spans_minimizer``); when lambda_k >= 1 every
+    minimizer has rank below k and misses the eigenvectors with lambda_i >= 1.
+    (When lambda_k = lambda_{k+1} < 1 the minimizer is not unique; this is one.)
 
     Attributes
     ----------
@@ -209,12 +221,25 @@ class SpectralEmbedding:
         f(x) = u_x / sqrt(w_x) (0 for isolated nodes).
     weights : ndarray (n,)
         w_x = d_x / vol(G).
+    minimizer : ndarray (n, k)
+        f*(x) = embedding(x) * sqrt((1 - lambda_i)_+) per column: a minimizer of
+        the spectral contrastive loss over R^k.
     """
 
     eigenvalues: np.ndarray
     basis: np.ndarray = field(repr=False)
     embedding: np.ndarray = field(repr=False)
     weights: np.ndarray = field(repr=False)
+    minimizer: np.ndarray = field(default=None, repr=False)
+
+    @property
+    def spans_minimizer(self) -> bool:
+        """lambda_k < 1: ``embedding`` is an invertible linear image of the minimizer.
+
+        Eigenvalues within 1e-9 of 1 count as 1 (a star's eigenvalue 1 computes as 1 - 1e-16).
+        """
+        k = self.basis.shape[1]
+        return bool(self.eigenvalues[k - 1] < 1.0 - _ONE_TOL)
 
 
 def spectral_embedding(graph, k: int) -> SpectralEmbedding:
@@ -233,8 +258,11 @@ def spectral_embedding(graph, k: int) -> SpectralEmbedding:
     Examples
     --------
     >>> emb = spectral_embedding([(0, 1), (2, 3)], 2)
-    >>> emb.eigenvalues.round(6).tolist()
-    [0.0, 0.0, 2.0]
+    >>> emb.eigenvalues.round(6).tolist(), emb.spans_minimizer
+    ([0.0, 0.0, 2.0], True)
+    >>> k4 = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
+    >>> spectral_embedding(k4, 2).spans_minimizer  # lambda_2 = 4/3 >= 1
+    False
     """
     g = to_graph(graph)
     k = check_positive_int(k, name="k")
@@ -247,7 +275,10 @@ def spectral_embedding(graph, k: int) -> SpectralEmbedding:
     basis = vecs[:, :k]
     f = np.zeros_like(basis)
     f[w > 0] = basis[w > 0] / np.sqrt(w[w > 0])[:, None]
-    return SpectralEmbedding(readonly(vals), readonly(basis), readonly(f), readonly(w))
+    keep = 1.0 - vals[:k]
+    fstar = f * np.sqrt(np.where(keep > _ONE_TOL, keep, 0.0))[None, :]
+    return SpectralEmbedding(readonly(vals), readonly(basis), readonly(f), readonly(w),
+                             readonly(fstar))
 
 
 def _onehot_u(lg, w):
@@ -306,7 +337,18 @@ def spectral_probe_bound(graph, labels, k: int) -> Bound:
         ``details``: ``phi`` (degree-weighted heterophily = 1 - weighted edge
         homophily), ``lambda_k_plus_1``, ``trace_identity`` (tr U^T L U, equal to
         phi), ``residual`` ||(I - P_k) U||_F^2 with its bound phi/lambda_{k+1},
-        and ``probe_error``, the measured error of :func:`spectral_probe_error`.
+        ``probe_error``, the measured error of :func:`spectral_probe_error`,
+        ``eigen_residual`` (max |L V - V Lambda| and |V^T V - I| over the
+        eigenpairs used), ``minimizer_rank`` k' = #{i <= k: lambda_i < 1} and
+        ``minimizer_bound`` 2 phi / lambda_{k'+1}, the bound for a probe on the
+        spectral contrastive loss's minimizer. ``assumptions`` are computed from
+        the input: ``eigengap_positive`` (lambda_{k+1} > 0),
+        ``nonnegative_weights``, ``probe_spans_bottom_k_eigenvectors`` (the
+        eigenpairs pass the residual check) and
+        ``minimizer_spans_bottom_k_eigenvectors`` (lambda_k < 1: only then does
+        the bound apply to the minimizer of the spectral contrastive loss, whose
+        span otherwise misses the eigenvectors with lambda_i >= 1; the bound for
+        the eigenvector probe holds regardless).
 
     Notes
     -----
@@ -320,8 +362,8 @@ def spectral_probe_bound(graph, labels, k: int) -> Bound:
     Examples
     --------
     >>> b = spectral_probe_bound([(0, 1), (1, 2), (2, 3), (3, 4), (4, 5)], [0, 0, 0, 1, 1, 1], 2)
-    >>> b.value >= b.details["probe_error"], b.vacuous
-    (True, False)
+    >>> b.value >= b.details["probe_error"], b.vacuous, b.assumptions_hold
+    (True, False, True)
     """
     lg = prepare_labels(graph, labels)
     g = lg.graph
@@ -335,17 +377,52 @@ def spectral_probe_bound(graph, labels, k: int) -> Bound:
     gap = lam > 1e-12
     value = 2.0 * phi / lam if gap else math.inf
     err = spectral_probe_error(g, labels, k)
+    eig_resid = _eigen_residual(nadj, emb.basis, emb.eigenvalues[:k], _isolated(g))
+    k_min = int(np.sum(emb.eigenvalues[:k] < 1.0 - _ONE_TOL))
+    lam_min = float(emb.eigenvalues[k_min])
     return Bound(
         "spectral probe bound",
         value,
-        {"eigengap_positive": bool(gap), "nonnegative_weights": True,
-         "probe_spans_bottom_k_eigenvectors": True},
+        {"eigengap_positive": bool(gap), "nonnegative_weights": _nonnegative(g),
+         "probe_spans_bottom_k_eigenvectors": bool(eig_resid <= _EIG_TOL),
+         "minimizer_spans_bottom_k_eigenvectors": bool(k_min == k)},
         bool(not gap or value >= 1.0),
         _HAOCHEN,
         {"phi": phi, "lambda_k_plus_1": lam, "k": int(k), "trace_identity": trace,
          "residual": resid, "residual_bound": phi / lam if gap else math.inf,
-         "probe_error": err},
+         "probe_error": err, "eigen_residual": eig_resid, "minimizer_rank": k_min,
+         "minimizer_bound": 2.0 * phi / lam_min if lam_min > 1e-12 else math.inf},
     )
+
+
+_EIG_TOL = 1e-8
+
+
+def _isolated(g) -> np.ndarray:
+    return np.asarray(g.degrees(weighted=True)) == 0
+
+
+def _nonnegative(g) -> bool:
+    """Every stored edge weight is >= 0 (checked on the adjacency, not assumed)."""
+    data = np.asarray(g.data)
+    return bool(data.size == 0 or data.min() >= 0)
+
+
+def _symmetric(g) -> bool:
+    a = g.to_scipy().astype(np.float64)
+    diff = abs(a - a.T)
+    return bool(diff.nnz == 0 or diff.max() == 0)
+
+
+def _eigen_residual(nadj, vecs, vals, isolated) -> float:
+    """max(|L V - V diag(vals)|, |V^T V - I|) with L = I - nadj (isolated rows 0)."""
+    if vecs.size == 0:
+        return 0.0
+    lap_v = vecs - nadj @ vecs
+    lap_v[isolated] = 0.0
+    r = float(np.abs(lap_v - vecs * vals[None, :]).max())
+    o = float(np.abs(vecs.T @ vecs - np.eye(vecs.shape[1])).max())
+    return max(r, o)
 
 
 def spectral_contrastive_loss(graph, embeddings) -> float:
@@ -487,8 +564,8 @@ def cheeger_easy_side(graph, k: int, *, brute_force_max_nodes: int = 10) -> Boun
         details.update({"rho_k": rho, "sets": [s.tolist() for s in sets],
                         "holds": bool(lam_k / 2 <= rho + 1e-12)})
     return Bound("higher-order Cheeger, easy side", lam_k / 2.0,
-                 {"undirected": True, "nonnegative_weights": True}, bool(lam_k <= 1e-12),
-                 _LOT, details)
+                 {"undirected": _symmetric(g), "nonnegative_weights": _nonnegative(g)},
+                 bool(lam_k <= 1e-12), _LOT, details)
 
 
 # --------------------------------------------------------------------- Arora et al.

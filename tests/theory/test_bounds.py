@@ -18,6 +18,7 @@ from sip_theory.theory import (
     ncm_cantelli_bound,
     normalized_laplacian_spectrum,
     sparsest_k_partition,
+    spectral_embedding,
     spectral_probe_bound,
 )
 
@@ -173,3 +174,92 @@ def test_lp_oracle_returns_a_separating_classifier():
 def test_lp_oracle_xor_is_not_separable():
     x = np.array([[0.0, 0.0], [1.0, 1.0], [0.0, 1.0], [1.0, 0.0]])
     assert not linear_separability(x, [0, 0, 1, 1]).separable
+
+
+# ------------------------------------------- issue 13: when the spectral embedding is a minimizer
+def _spectral_contrastive_loss_by_definition(adj, f):
+    """-2 sum_xy w_xy f(x).f(y) + sum_xy w_x w_y (f(x).f(y))^2, w = A / vol, loops over pairs."""
+    vol = adj.sum()
+    w = adj.sum(axis=1) / vol
+    n = adj.shape[0]
+    total = 0.0
+    for x in range(n):
+        for y in range(n):
+            dot = float(f[x] @ f[y])
+            total += -2.0 * adj[x, y] / vol * dot + w[x] * w[y] * dot**2
+    return total
+
+
+def _brute_force_min_spectral_loss(adj, k, restarts=12):
+    from scipy.optimize import minimize
+
+    n = adj.shape[0]
+    vol = adj.sum()
+    w = adj.sum(axis=1) / vol
+    wa = adj / vol
+
+    def fun(v):
+        f = v.reshape(n, k)
+        g = f @ f.T
+        return float(-2.0 * (wa * g).sum() + (np.outer(w, w) * g**2).sum())
+
+    rng = np.random.default_rng(0)
+    best = math.inf
+    for _ in range(restarts):
+        res = minimize(fun, rng.standard_normal(n * k), method="BFGS", options={"gtol": 1e-10})
+        best = min(best, res.fun)
+    return best
+
+
+K4 = SampleGraph.from_edges([(i, j) for i in range(4) for j in range(i + 1, 4)])
+P4 = SampleGraph.from_edges([(0, 1), (1, 2), (2, 3)])
+
+
+def test_spectral_embedding_spans_a_minimizer_on_the_path_p4():
+    # normalized Laplacian of P_4: 1 - cos(pi j / 3) = 0, 0.5, 1.5, 2; with k = 2 the minimum of
+    # the spectral contrastive loss is -(1^2 + 0.5^2) = -1.25 (Eckart-Young on A_bar)
+    emb = spectral_embedding(P4, 2)
+    assert emb.eigenvalues.tolist() == pytest.approx([0.0, 0.5, 1.5])
+    assert emb.spans_minimizer is True
+    adj = P4.to_dense()
+    assert _brute_force_min_spectral_loss(adj, 2) == pytest.approx(-1.25, abs=1e-7)
+    assert _spectral_contrastive_loss_by_definition(adj, emb.minimizer) == pytest.approx(-1.25)
+    assert np.allclose(emb.minimizer, emb.embedding * np.sqrt([1.0, 0.5]))
+
+
+def test_spectral_embedding_is_not_a_minimizer_of_k4_with_k2():
+    # K_4: eigenvalues 0, 4/3, 4/3, 4/3; lambda_2 = 4/3 >= 1, so A_bar's second eigenvalue is -1/3
+    # and the minimizer (loss -1) has rank 1: the bottom-2 eigenvectors do not span it
+    emb = spectral_embedding(K4, 2)
+    assert emb.eigenvalues.tolist() == pytest.approx([0.0, 4 / 3, 4 / 3])
+    assert emb.spans_minimizer is False
+    adj = K4.to_dense()
+    assert _brute_force_min_spectral_loss(adj, 2) == pytest.approx(-1.0, abs=1e-7)
+    assert _spectral_contrastive_loss_by_definition(adj, emb.minimizer) == pytest.approx(-1.0)
+    assert np.allclose(emb.minimizer[:, 1], 0.0)
+    # the embedding itself is worse than the minimum: its second coordinate costs
+    assert _spectral_contrastive_loss_by_definition(adj, emb.embedding) > -1.0 + 1e-3
+    b = spectral_probe_bound(K4, [0, 0, 1, 1], 2)
+    assert b.assumptions["minimizer_spans_bottom_k_eigenvectors"] is False
+    # the minimizer spans only the bottom 1 eigenvector: its bound uses lambda_2 = 4/3
+    assert b.details["minimizer_rank"] == 1
+    assert b.details["minimizer_bound"] == pytest.approx(2 * b.details["phi"] / (4 / 3))
+
+
+def test_spectral_probe_bound_checks_its_eigenvectors(monkeypatch):
+    import sip_theory.theory._bounds as bounds
+
+    real = bounds._bottom_eigs
+
+    def wrong(g, k):
+        vals, vecs = real(g, k)
+        rot = np.linalg.qr(np.random.default_rng(0).standard_normal((g.n_nodes, k)))[0]
+        return vals, rot  # orthonormal, but not eigenvectors
+
+    b = spectral_probe_bound(P4, [0, 0, 1, 1], 1)
+    assert b.assumptions["probe_spans_bottom_k_eigenvectors"] is True
+    assert b.details["eigen_residual"] < 1e-10
+    monkeypatch.setattr(bounds, "_bottom_eigs", wrong)
+    b = spectral_probe_bound(P4, [0, 0, 1, 1], 1)
+    assert b.assumptions["probe_spans_bottom_k_eigenvectors"] is False
+    assert not b.assumptions_hold
