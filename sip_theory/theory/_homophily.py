@@ -270,14 +270,19 @@ def label_informativeness(graph, labels, *, variant: str = "edge") -> float:
     ----------
     graph, labels
         As in :func:`edge_homophily` (undirected, unweighted reading).
-    variant : {"edge", "node"}, default "edge"
+    variant : {"edge", "node", "node_mi"}, default "edge"
         ``"edge"``: (xi, eta) is a uniformly drawn edge, both directions.
-        ``"node"``: xi is a uniformly drawn non-isolated node, eta a uniform neighbour.
+        ``"node"``: xi is a uniformly drawn non-isolated node, eta a uniform
+        neighbour, with the published formula (below); it is not a normalized
+        mutual information and can exceed 1.
+        ``"node_mi"``: the same sampling, with the exact normalized mutual
+        information I(y_xi; y_eta) / H(y_xi), which lies in [0, 1].
 
     Returns
     -------
     float
-        NaN without edges or with a single class on the edges.
+        NaN without edges or with a single class on the edges (on the
+        non-isolated nodes for the node variants).
 
     Notes
     -----
@@ -290,9 +295,17 @@ def label_informativeness(graph, labels, *, variant: str = "edge") -> float:
               {p(c_1)\\,\\bar p(c_2)}}{-\\sum_c p(c) \\log p(c)},
 
     with p(c) the class shares among those nodes and p_bar the degree-weighted
-    shares of the edge variant (so the numerator is not exactly a mutual
-    information). This reproduces the reference values of the paper's
-    implementation. Reference: Platonov et al., NeurIPS 2023, section 4.
+    shares of the edge variant. This reproduces the reference values of the
+    paper's implementation (and DGL's ``node_label_informativeness``). Under
+    node sampling, though, y_eta's law is the column margin q_eta of q, not
+    p_bar, so the numerator equals I(y_xi; y_eta) + KL(q_eta || p_bar): it
+    exceeds the mutual information whenever q_eta != p_bar, and the value can
+    exceed 1, although the paper defines LI as I/H in [0, 1]. On the star
+    K_{1,3} with the centre alone in its class it is log 2 / H(3/4, 1/4) = 1.2326,
+    while a neighbour's label determines the node's (normalized mutual
+    information 1). The value is returned as published, not clipped;
+    ``variant="node_mi"`` gives I(y_xi; y_eta) / H(y_xi) with q_eta in place of
+    p_bar. Reference: Platonov et al., NeurIPS 2023, section 4.
 
     Examples
     --------
@@ -301,8 +314,13 @@ def label_informativeness(graph, labels, *, variant: str = "edge") -> float:
     >>> round(label_informativeness(edges, y), 5), round(label_informativeness(edges, y,
     ...     variant="node"), 5)
     (0.25178, 0.33819)
+    >>> star, centre_alone = [(0, 1), (0, 2), (0, 3)], [1, 0, 0, 0]
+    >>> round(label_informativeness(star, centre_alone, variant="node"), 4)
+    1.2326
+    >>> round(label_informativeness(star, centre_alone, variant="node_mi"), 4)
+    1.0
     """
-    check_one_of(variant, ("edge", "node"), name="variant")
+    check_one_of(variant, ("edge", "node", "node_mi"), name="variant")
     a = _arcs(graph, labels)
     C = a.n_classes
     if a.weight.sum() == 0 or C < 2:
@@ -323,7 +341,10 @@ def label_informativeness(graph, labels, *, variant: str = "edge") -> float:
     np.add.at(joint, (ct, cs), a.weight / deg[a.target] / n_eff)
     p = np.bincount(a.codes[has], minlength=C) / n_eff
     h = _entropy(p)
-    return _plogp_ratio(joint, p, pbar) / h if h > 0 else float("nan")
+    if h <= 0:
+        return float("nan")
+    eta = pbar if variant == "node" else joint.sum(axis=0)
+    return _plogp_ratio(joint, p, eta) / h
 
 
 def dirichlet_energy(graph, signal, *, normalization: str = "unnormalized") -> float:

@@ -1,5 +1,7 @@
 """Homophily family, label informativeness, Dirichlet energy: reference values and identities."""
 
+import math
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -147,3 +149,55 @@ def test_dirichlet_rejects_wrong_shape():
 def test_unknown_variant_raises():
     with pytest.raises(ValueError, match="variant"):
         label_informativeness(LI_EDGES, LI_Y, variant="nodes")
+
+
+# ------------------------------------------- issue 13: the published node LI can exceed 1
+STAR = [(0, 1), (0, 2), (0, 3)]  # K_{1,3}, centre 0
+STAR_Y = [1, 0, 0, 0]  # the centre alone in its class (labels [0,0,0,1] with the centre last)
+
+
+def _node_sampling_li_by_definition(edges, labels):
+    """I(y_xi; y_eta) / H(y_xi), xi a uniform non-isolated node and eta a uniform neighbour."""
+    n = len(labels)
+    nbrs = {v: [] for v in range(n)}
+    for u, v in edges:
+        nbrs[u].append(v)
+        nbrs[v].append(u)
+    nodes = [v for v in range(n) if nbrs[v]]
+    joint = {}
+    for v in nodes:
+        for u in nbrs[v]:
+            key = (labels[v], labels[u])
+            joint[key] = joint.get(key, 0.0) + 1.0 / (len(nodes) * len(nbrs[v]))
+    px, py = {}, {}
+    for (a, b), p in joint.items():
+        px[a] = px.get(a, 0.0) + p
+        py[b] = py.get(b, 0.0) + p
+    mi = sum(p * math.log(p / (px[a] * py[b])) for (a, b), p in joint.items())
+    h = -sum(p * math.log(p) for p in px.values())
+    return mi / h
+
+
+def test_published_node_li_exceeds_one_on_the_star():
+    # published formula: joint q = [[0, 3/4], [1/4, 0]], p = (3/4, 1/4), degree shares (1/2, 1/2):
+    # numerator (3/4) log 2 + (1/4) log 2 = log 2 > H(3/4, 1/4) = 0.5623, so LI_node = 1.2326
+    h = -(0.75 * math.log(0.75) + 0.25 * math.log(0.25))
+    assert label_informativeness(STAR, STAR_Y, variant="node") == pytest.approx(math.log(2) / h)
+    assert math.log(2) / h > 1.23
+    # the neighbour's label determines the node's, so the mutual information is the entropy
+    assert label_informativeness(STAR, STAR_Y, variant="node_mi") == pytest.approx(1.0)
+    assert _node_sampling_li_by_definition(STAR, STAR_Y) == pytest.approx(1.0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(labelled_graphs())
+def test_node_mi_variant_is_the_normalized_mutual_information_in_unit_interval(gl):
+    graph, labels = gl
+    value = label_informativeness(graph, labels, variant="node_mi")
+    if np.isnan(value):
+        return
+    assert -1e-12 <= value <= 1.0 + 1e-12
+    ref = _node_sampling_li_by_definition(graph.edges().tolist(), labels.tolist())
+    assert value == pytest.approx(ref, abs=1e-12)
+    # the published numerator is this mutual information plus KL(eta's law || degree shares) >= 0
+    assert label_informativeness(graph, labels, variant="node") >= value - 1e-12
