@@ -4,8 +4,16 @@ The sphericity of a graph is the smallest dimension d in which it is the
 unit-ball (radius) graph of some point set. Computing it is hard in general; we
 estimate it from above by optimizing a margin loss in d = 1, 2, ... and
 reporting the first dimension whose optimum recovers the graph exactly, and
-from below by two certificates for d >= 2 (a chordless cycle of length >= 4 or
-an induced claw rules out dimension 1, i.e. a unit interval graph).
+from below by certificates: a chordless cycle of length >= 4 or an induced claw
+rules out dimension 1 (a unit interval graph), and an induced star K_{1,k}
+rules out every dimension whose kissing configuration is smaller (k >= 6: no
+radius graph in the plane; k >= 13: none in R^3; k >= 25: none in R^4).
+
+Sphericity is about Euclidean distance: the radius graph of points in R^D
+under the ambient Euclidean distance has sphericity at most D, but a radius
+graph under a manifold's *geodesic* distance need not be a Euclidean radius
+graph in the manifold's ambient dimension at all (a flat planar domain with
+slits has the geodesic radius graph K_{1,7}, of sphericity >= 3).
 """
 
 from __future__ import annotations
@@ -32,7 +40,8 @@ class SphericityEstimate:
         The smallest dimension tried in which the optimizer found points whose
         radius graph equals the graph (None: none up to ``max_dim``).
     lower_bound : int
-        1, or 2 when the graph is certified not to be a unit interval graph.
+        1; 2 when the graph is certified not to be a unit interval graph; 3, 4 or
+        5 when a node has 6, 13 or 25 pairwise unlinked neighbours.
     trials : list of dict
         One per optimized (component, dimension): ``component, n_nodes, dim,
         realized, margin, min_violations, steps``.
@@ -63,11 +72,51 @@ class SphericityEstimate:
                 "radius": self.radius, "certificate": self.certificate}
 
 
+# k unit vectors pairwise more than 60 degrees apart exist in R^d only for k <= _STRICT_KISSING[d]
+_STRICT_KISSING = {1: 2, 2: 5, 3: 12, 4: 24}
+_EXACT_NEIGHBOURHOOD = 24  # exact independence number up to this many neighbours, else greedy
+
+
+def _independent_neighbours(g, v) -> int:
+    """The most pairwise unlinked neighbours of v (exact for small degree, else a greedy count)."""
+    import networkx as nx
+
+    nb = g.neighbors(v).tolist()
+    if len(nb) < 2:
+        return len(nb)
+    sub = g.subgraph(nb).to_networkx()
+    if len(nb) <= _EXACT_NEIGHBOURHOOD:
+        clique, _ = nx.max_weight_clique(nx.complement(sub), weight=None)
+        return len(clique)
+    return len(nx.maximal_independent_set(sub, seed=0))  # a lower bound: still a certificate
+
+
+def _star_bound(g) -> tuple[int, str] | None:
+    """Sphericity >= d + 1 when some node has more pairwise unlinked neighbours than R^d allows.
+
+    If d(z_v, z_i) < r for k neighbours i with d(z_i, z_j) >= r pairwise, then with
+    a = |z_i - z_v|, b = |z_j - z_v| in (0, r) the angle at z_v exceeds 60 degrees
+    (a^2 + b^2 - ab < r^2), so k <= the strict kissing number of R^d.
+    """
+    best = max((_independent_neighbours(g, v) for v in range(g.n_nodes)), default=0)
+    dims = [d for d, kiss in _STRICT_KISSING.items() if best > kiss]
+    if not dims or max(dims) < 2:
+        return None
+    d = max(dims)
+    return d + 1, (f"has an induced star K_{{1,{_STRICT_KISSING[d] + 1}}} (a node with "
+                   f"{best} pairwise unlinked neighbours, more than the {_STRICT_KISSING[d]} "
+                   f"directions pairwise over 60 degrees apart in R^{d}), so no radius graph "
+                   f"in R^{d}")
+
+
 def _lower_bound(g) -> tuple[int, str]:
     import networkx as nx
 
     if g.n_edges == 0 or g.is_cluster_graph():
         return 1, "cluster graph (sphericity 1)"
+    star = _star_bound(g)
+    if star is not None:
+        return star
     nxg = g.to_networkx()
     if not nx.is_chordal(nxg):
         return 2, "has a chordless cycle of length >= 4, so it is not an interval graph"
@@ -184,9 +233,14 @@ def estimate_sphericity(
     The result is an upper bound (a witness exists in that dimension) unless it
     meets the lower bound. Disjoint cliques have sphericity 1 (cliques at
     points far apart on a line), cycles of length >= 4 and grids 2, and the
-    r-neighbour graph of points on a d-manifold embedded in R^D at most D
-    (Maehara 1984, "Space graphs and sphericity"; this estimator: this library).
-    This is the "deep vs shallow" axis of McDermott et al. (2023) made measurable.
+    r-neighbour graph of points in R^D (in particular on a d-manifold embedded
+    in R^D) *under the ambient Euclidean distance* at most D, the points being a
+    witness (Maehara 1984, "Space graphs and sphericity"; this estimator: this
+    library). Under a manifold's geodesic distance there is no such bound: in
+    the plane minus 7 radial slits, a centre and 7 points between the slits at
+    distance 0.9 are pairwise at geodesic distance >= 1.6, so their geodesic
+    radius-1 graph is K_{1,7}, which no point set in R^2 realizes. This is the
+    "deep vs shallow" axis of McDermott et al. (2023) made measurable.
 
     Examples
     --------
@@ -194,6 +248,8 @@ def estimate_sphericity(
     >>> est = estimate_sphericity(cliques_from_labels([0, 0, 1, 1, 1, 2]), seed=0)
     >>> est.upper_bound, est.exact
     (1, True)
+    >>> estimate_sphericity([(0, i) for i in range(1, 8)], max_dim=2).lower_bound  # K_{1,7}
+    3
     """
     g = to_graph(graph)
     max_dim = check_positive_int(max_dim, name="max_dim")

@@ -44,3 +44,41 @@ def test_realizing_embedding_is_returned_and_recovers_graph():
     est = estimate_sphericity(g, max_dim=3, seed=0)
     assert est.upper_bound is not None and est.upper_bound <= 2
     assert radius_graph(est.embedding, est.radius) == g
+
+
+# ------------------------------------------- issue 13: ambient Euclidean versus geodesic distance
+def _star(k):
+    return SampleGraph.from_edges([(0, i) for i in range(1, k + 1)])
+
+
+def test_induced_stars_certify_higher_dimensions():
+    # k pairwise unlinked neighbours of one node sit in directions pairwise more than 60 degrees
+    # apart: at most 2 on a line, 5 in the plane, 12 in space
+    assert estimate_sphericity(_star(5), max_dim=2, seed=0).lower_bound == 2
+    est = estimate_sphericity(_star(6), max_dim=3, seed=0)
+    assert est.lower_bound == 3 and "K_{1,6}" in est.certificate
+    assert estimate_sphericity(_star(13), max_dim=1, seed=0).lower_bound == 4
+
+
+def test_geodesic_radius_graph_of_a_planar_manifold_needs_three_dimensions():
+    # the plane minus 7 radial slits {rho e^{i phi_j}: rho >= 0.1} is an open subset of R^2, a flat
+    # 2-manifold; a centre at 0 and 7 points at radius 0.9 between the slits. Geodesically, the
+    # centre is 0.9 from each point, and any path between two points enters the disc of radius 0.1,
+    # so it is at least 2 (0.9 - 0.1) = 1.6 long: the geodesic radius-1 graph is the star K_{1,7}
+    k, rho, delta = 7, 0.9, 0.1
+    angles = 2 * np.pi * np.arange(k) / k
+    pts = np.vstack([[0.0, 0.0], rho * np.c_[np.cos(angles), np.sin(angles)]])
+    geo = np.full((k + 1, k + 1), 2 * (rho - delta))
+    geo[0, :] = geo[:, 0] = rho
+    np.fill_diagonal(geo, 0.0)
+    iu = np.triu_indices(k + 1, 1)
+    linked = geo[iu] < 1.0
+    geodesic_graph = SampleGraph.from_edges(np.c_[iu][linked], n_nodes=k + 1)
+    assert geodesic_graph == _star(k)
+    est = estimate_sphericity(geodesic_graph, max_dim=2, seed=0)
+    assert est.lower_bound == 3 > pts.shape[1]  # more than the ambient dimension
+    # the ambient Euclidean radius-1 graph of the same points (realized in R^2 by the points
+    # themselves) is the wheel: neighbouring points are 2 (0.9) sin(pi/7) = 0.78 apart, the next
+    # ones 2 (0.9) sin(2 pi/7) = 1.41
+    wheel = [(0, i) for i in range(1, k + 1)] + [(i, i % k + 1) for i in range(1, k + 1)]
+    assert radius_graph(pts, 1.0) == SampleGraph.from_edges(wheel)
