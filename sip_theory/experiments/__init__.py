@@ -86,6 +86,7 @@ from ._synthetic import (
     run_synthetic,
 )
 from ._theorem import (
+    THEOREM_CODE_VERSION,
     THEOREM_GRAPHS,
     THEOREM_LAMBDAS,
     THEOREM_SCHEDULE,
@@ -119,6 +120,7 @@ __all__ = [
     "RunSpec",
     "TEXT_KINDS",
     "TEXT_SETTINGS",
+    "THEOREM_CODE_VERSION",
     "THEOREM_GRAPHS",
     "THEOREM_LAMBDAS",
     "THEOREM_SCHEDULE",

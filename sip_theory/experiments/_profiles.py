@@ -77,7 +77,9 @@ ENCODER_DROPOUT = {"dropout": 0.0, "attention_dropout": 0.1}
 #: every run's parameters so that a change of results by the code (not by a
 #: setting) never resumes old runs as complete. 2: explicit attention with
 #: 16-bit dropout masks (``sip_theory.models.drop_mask``) and fused AdamW.
-TRAINING_CODE_VERSION = 2
+#: 3: the encoder layers run through the fused CPU kernels where they apply
+#: (``TransformerConfig.kernel = "auto"``; each run records the kernel it used).
+TRAINING_CODE_VERSION = 3
 
 #: Node text of the paper profile: the official pipeline's per-character text.
 PAPER_TEXT = {"kind": "characters"}

@@ -441,7 +441,9 @@ def run_synthetic(run, *, device: str = "cpu") -> dict:
         seed/attempt/rejections, sizes, ``text`` with its ``kind`` and settings,
         ``sequence_width``: mean and max tokens per PT/FT node before padding,
         padded widths), ``curve`` (3-NN AUROC during training),
-        ``history`` (a thinned per-epoch trainer history) and, if asked,
+        ``history`` (a thinned per-epoch trainer history), ``encoder_kernel``
+        (whether the fused CPU kernels ran, and how they were compiled or why
+        not) and, if asked,
         ``embeddings`` (PCA coordinates, explained variance, labels).
 
     Raises
@@ -481,6 +483,12 @@ def run_synthetic(run, *, device: str = "cpu") -> dict:
     encoder = TransformerEncoder(preset, vocab_size=corpus.vocab_size, seed=seeds["init"],
                                  **enc_opts)
     objective = MaskedTokenLM(encoder, seed=seeds["init"])
+    from ..models._native import kernel_info
+
+    # which layer code trains this run (the fused kernels compute the torch layers' function
+    # up to float32 rounding, so runs are bit-identical only with the same kernel)
+    kernel = {"native": encoder.uses_native() if device == "cpu" else False,
+              "how": kernel_info()["how"]}
     train = dict(p.get("train", {}))
     train.setdefault("si_loss_kwargs", {"pos_margin": 0.0, "neg_margin": 10.0,
                                         "reduction": "paper"})
@@ -551,6 +559,7 @@ def run_synthetic(run, *, device: str = "cpu") -> dict:
         "seeds": seeds,
         "trainer_config": trainer.config.to_dict(),
         "encoder_config": encoder.config.to_dict(),
+        "encoder_kernel": kernel,
         "curve": curve,
         "history": thin,
         "timing": {"data_s": t_data, "train_s": t_train},

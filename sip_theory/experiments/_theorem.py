@@ -51,6 +51,7 @@ from .._atomic import atomic_write_json
 from ._runner import ExperimentSpec, register_task
 
 __all__ = [
+    "THEOREM_CODE_VERSION",
     "THEOREM_GRAPHS",
     "THEOREM_LAMBDAS",
     "THEOREM_SCHEDULE",
@@ -73,6 +74,11 @@ THEOREM_LAMBDAS = (0.0, 0.1, 0.5, 0.9, 1.0)
 
 #: Attention dropout of the two experiments per graph.
 THEOREM_DROPOUTS = (0.1, 0.0)
+
+#: Training code of the grid, written into its run parameters: version 2 of
+#: :data:`~sip_theory.experiments.TRAINING_CODE_VERSION` (explicit attention,
+#: 16-bit dropout masks, fused AdamW), with the plain-torch layers.
+THEOREM_CODE_VERSION = 2
 
 #: The training schedule (full batch) and why.
 THEOREM_SCHEDULE = {
@@ -202,8 +208,11 @@ def run_theorem(run, *, device: str = "cpu") -> dict:
     tasks = spec["tasks"] or [data.task]
     labels = {t: np.asarray(data.labels[t])[pt] for t in tasks}
     tok_pt = tokens[torch.as_tensor(np.array(pt))]
+    # the plain-torch layers: the grid started on them (THEOREM_CODE_VERSION), and one
+    # grid is one computation, so the fused kernels that came later are not used here
     encoder = TransformerEncoder("tiny", vocab_size=corpus.vocab_size, seed=seeds["init"],
-                                 dropout=0.0, attention_dropout=float(p["attention_dropout"]))
+                                 dropout=0.0, attention_dropout=float(p["attention_dropout"]),
+                                 kernel="torch")
     objective = MaskedTokenLM(encoder, seed=seeds["init"])
     train = dict(p["train"])
     steps = int(train.pop("max_steps"))
@@ -278,8 +287,6 @@ def theorem_specs(*, seeds=None, graphs=None, smoke: bool = False) -> list[Exper
     >>> [s.name for s in specs][:2], len(specs), len(specs[0].runs())
     (['cliques__attn0p1', 'mechanistic__attn0p1'], 6, 50)
     """
-    from ._profiles import TRAINING_CODE_VERSION
-
     sched = THEOREM_SCHEDULE
     n_seeds = sched["seeds"] if seeds is None else int(seeds)
     names = list(THEOREM_GRAPHS) if graphs is None else list(graphs)
@@ -297,7 +304,7 @@ def theorem_specs(*, seeds=None, graphs=None, smoke: bool = False) -> list[Exper
                       "train": {"max_steps": 4 if smoke else sched["max_steps"],
                                 "lr": sched["lr"], "weight_decay": sched["weight_decay"]},
                       "n_checkpoints": 2 if smoke else sched["n_checkpoints"],
-                      "code_version": TRAINING_CODE_VERSION}
+                      "code_version": THEOREM_CODE_VERSION}
             if smoke:
                 params["dataset"] = smoke_data[g]
             out.append(ExperimentSpec(f"{g}__attn{_tag(drop)}", "theorem", params=params,

@@ -8,8 +8,12 @@ import torch
 from torch import nn
 
 from ._layers import EncoderOutput, GeneratorDropout, init_generator
+from ._native import MAX_HEAD_DIM, fused_layer, native_available
 
-__all__ = ["PRESETS", "TransformerConfig", "TransformerEncoder"]
+__all__ = ["KERNELS", "PRESETS", "TransformerConfig", "TransformerEncoder"]
+
+#: Ways to compute a layer (:attr:`TransformerConfig.kernel`).
+KERNELS = ("auto", "torch", "native")
 
 #: The paper's synthetic-experiment encoders (experiments.md section 1). Dropout
 #: follows the official code: its BertConfig sets ``hidden_dropout_prob=0`` and
@@ -51,6 +55,13 @@ class TransformerConfig:
     layer_norm_eps : float, default 1e-12
     init_std : float, default 0.02
         Standard deviation of the normal initialization (BERT's).
+    kernel : {"auto", "torch", "native"}, default "auto"
+        How a layer is computed. ``"torch"``: plain torch operators.
+        ``"native"``: the fused CPU kernels of :mod:`sip_theory.models._native`
+        (an error where they cannot run). ``"auto"``: native where they can run
+        (CPU, float32, no autocast, no active hidden dropout, heads at most 64
+        wide, a C compiler present), torch otherwise. Both compute the same
+        function up to float32 rounding.
 
     Examples
     --------
@@ -75,6 +86,7 @@ class TransformerConfig:
     pooling: str = "cls"
     layer_norm_eps: float = 1e-12
     init_std: float = 0.02
+    kernel: str = "auto"
 
     def __post_init__(self):
         for name in ("vocab_size", "hidden_size", "n_layers", "n_heads", "ffn_size", "max_len"):
@@ -85,6 +97,8 @@ class TransformerConfig:
             raise ValueError(
                 f"n_heads={self.n_heads} must divide hidden_size={self.hidden_size}"
             )
+        if self.kernel not in KERNELS:
+            raise ValueError(f"kernel must be one of {KERNELS}, got {self.kernel!r}")
         if self.pooling not in ("cls", "mean"):
             raise ValueError(f"pooling must be 'cls' or 'mean', got {self.pooling!r}")
         specials = {self.pad_token_id, self.cls_token_id, self.mask_token_id}
@@ -157,7 +171,9 @@ class _Layer(nn.Module):
         self.drop1 = GeneratorDropout(cfg.dropout)
         self.drop2 = GeneratorDropout(cfg.dropout)
 
-    def forward(self, x, key_pad):
+    def forward(self, x, key_pad, native: bool = False):
+        if native:
+            return fused_layer(self, x, key_pad)
         x = self.ln1(x + self.drop1(self.attn(x, key_pad)))
         return self.ln2(x + self.drop2(self.ff2(nn.functional.gelu(self.ff1(x)))))
 
@@ -187,8 +203,10 @@ class TransformerEncoder(nn.Module):
     states aligned with the input positions (batch, seq_len, hidden).
     Dropout uses :class:`GeneratorDropout`: masks come from an explicit
     generator, so on one machine and thread count a run is reproducible from
-    its seed. Attention is computed explicitly (no fused kernel), so results do
-    not depend on which kernel a device picks.
+    its seed. Attention is computed explicitly, so results do not depend on which
+    kernel a device picks; on CPU the layers run through the fused kernels of
+    :mod:`sip_theory.models._native` where they apply (``config.kernel``), which
+    compute the same function up to float32 rounding, and with the same dropout draws.
 
     Examples
     --------
@@ -227,6 +245,44 @@ class TransformerEncoder(nn.Module):
     def embedding_dim(self) -> int:
         return self.config.hidden_size
 
+    def native_blocker(self, x: torch.Tensor | None = None) -> str | None:
+        """Why the fused CPU kernels cannot compute this encoder's layers (None if they can).
+
+        ``x``: the layers' input (device and dtype); default: the parameters'.
+        """
+        ref = self.token_embedding.weight if x is None else x
+        if ref.device.type != "cpu" or ref.dtype != torch.float32:
+            return f"input on {ref.device.type} with dtype {ref.dtype} (needs CPU float32)"
+        if _autocast_on():
+            return "autocast is enabled"
+        if self.config.n_heads and self.config.hidden_size // self.config.n_heads > MAX_HEAD_DIM:
+            return f"heads wider than {MAX_HEAD_DIM}"
+        if any(layer.drop1.active or layer.drop2.active for layer in self.layers):
+            return "hidden dropout is active (the kernels have attention dropout only)"
+        if not native_available():
+            from ._native import kernel_info
+
+            return f"kernels unavailable: {kernel_info()['how']}"
+        return None
+
+    def uses_native(self, x: torch.Tensor | None = None) -> bool:
+        """Whether a forward pass on ``x`` runs the fused kernels (see ``config.kernel``).
+
+        Raises ``ValueError`` with ``kernel="native"`` where they cannot run.
+
+        Examples
+        --------
+        >>> enc = TransformerEncoder("tiny", vocab_size=20, kernel="torch")
+        >>> enc.uses_native()
+        False
+        """
+        if self.config.kernel == "torch":
+            return False
+        why = self.native_blocker(x)
+        if why is not None and self.config.kernel == "native":
+            raise ValueError(f"kernel='native' cannot run: {why}")
+        return why is None
+
     def reset_parameters(self, seed=0) -> None:
         """Re-initialize every parameter from ``seed`` (BERT's scheme)."""
         gen = init_generator(seed)
@@ -258,8 +314,9 @@ class TransformerEncoder(nn.Module):
         pos = torch.arange(ids.shape[1], device=tokens.device)
         x = self.token_embedding(ids) + self.position_embedding(pos)[None]
         x = self.drop(self.ln(x))
+        native = self.uses_native(x)
         for layer in self.layers:
-            x = layer(x, key_pad)
+            x = layer(x, key_pad, native)
         if cfg.pooling == "cls":
             emb = x[:, 0]
         else:
@@ -267,3 +324,10 @@ class TransformerEncoder(nn.Module):
             keep[:, 0] = 0.0
             emb = (x * keep).sum(1) / keep.sum(1).clamp_min(1.0)
         return EncoderOutput(embeddings=emb, hidden=x[:, 1:] if cfg.prepend_cls else x)
+
+
+def _autocast_on() -> bool:
+    try:
+        return torch.is_autocast_enabled("cpu")
+    except TypeError:  # torch < 2.4
+        return torch.is_autocast_cpu_enabled()
