@@ -23,15 +23,63 @@ from sip_theory.theory import (
 )
 
 
+def _normalized_laplacian_by_definition(adj):
+    """I - D^{-1/2} A D^{-1/2}, entry by entry; an isolated node's row and column are 0."""
+    n = adj.shape[0]
+    deg = adj.sum(axis=1)
+    lap = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            if deg[i] > 0 and deg[j] > 0:
+                lap[i, j] = (1.0 if i == j else 0.0) - adj[i, j] / math.sqrt(deg[i] * deg[j])
+    return lap
+
+
+def _probe_error_and_bound_by_definition(adj, labels, k):
+    """Degree-weighted error of argmax_c (P_k U)_xc, phi and 2 phi / lambda_{k+1}, from scratch."""
+    lap = _normalized_laplacian_by_definition(adj)
+    vals, vecs = np.linalg.eigh(lap)
+    vol = adj.sum()
+    w = adj.sum(axis=1) / vol
+    classes = sorted(set(labels))
+    u = np.array([[math.sqrt(w[x]) * (labels[x] == c) for c in classes] for x in range(len(w))])
+    proj = vecs[:, :k] @ (vecs[:, :k].T @ u)
+    err = 0.0
+    for x in range(len(w)):
+        own = proj[x, classes.index(labels[x])]
+        rivals = [proj[x, j] for j in range(len(classes)) if classes[j] != labels[x]]
+        if rivals and own <= max(rivals) + 1e-12:
+            err += w[x]
+    phi = sum(adj[x, y] / vol for x in range(len(w)) for y in range(len(w))
+              if labels[x] != labels[y])
+    lam = vals[k]
+    return err, phi, (2 * phi / lam if lam > 1e-12 else math.inf), vals
+
+
 @settings(max_examples=50, deadline=None)
 @given(graphs_with_labels(min_nodes=3, max_nodes=12, max_classes=3), st.integers(1, 4))
-def test_spectral_bound_at_least_measured_probe_error(case, k):
+def test_spectral_bound_against_the_probe_error_by_definition(case, k):
     g, labels = case
     if g.n_edges == 0 or k >= g.n_nodes:
         return
+    adj = g.to_dense().astype(float)
+    err, phi, bound, vals = _probe_error_and_bound_by_definition(adj, list(labels), k)
+    assert err <= bound + 1e-9  # the inequality, both sides computed here
     b = spectral_probe_bound(g, labels, k)
-    assert b.details["probe_error"] <= b.value + 1e-9
-    assert b.details["residual"] <= b.details["residual_bound"] + 1e-9
+    assert b.details["phi"] == pytest.approx(phi, abs=1e-12)
+    assert b.value == pytest.approx(bound, rel=1e-9) or (math.isinf(b.value) and math.isinf(bound))
+    if vals[k] - vals[k - 1] > 1e-8:  # P_k unique: the library's probe is this probe
+        assert b.details["probe_error"] == pytest.approx(err, abs=1e-12)
+
+
+def test_spectral_bound_on_two_triangles_joined_by_an_edge_by_hand():
+    # vol = 14, one heterophilous edge counted twice: phi = 2/14; the probe is exact
+    edges = [(0, 1), (1, 2), (0, 2), (3, 4), (4, 5), (3, 5), (2, 3)]
+    g = SampleGraph.from_edges(edges)
+    err, phi, bound, _ = _probe_error_and_bound_by_definition(g.to_dense().astype(float),
+                                                              [0, 0, 0, 1, 1, 1], 2)
+    assert (err, phi) == (0.0, pytest.approx(1 / 7))
+    assert spectral_probe_bound(g, [0, 0, 0, 1, 1, 1], 2).value == pytest.approx(bound)
 
 
 @settings(max_examples=50, deadline=None)
@@ -71,13 +119,50 @@ def test_haochen_lemma_32_identity(g, dim, seed):
     assert chk.holds, (chk.lhs, chk.rhs)
 
 
-@settings(max_examples=40, deadline=None)
-@given(sample_graphs(min_nodes=2, max_nodes=8), st.integers(1, 3))
-def test_cheeger_easy_side_against_brute_force(g, k):
+def _rho_by_enumeration(adj, k):
+    """min over k disjoint non-empty node sets of max conductance w(S, V-S)/vol(S), by itertools."""
+    import itertools
+
+    n = adj.shape[0]
+    deg = adj.sum(axis=1)
+    best = math.inf
+    for assign in itertools.product(range(k + 1), repeat=n):  # 0 = in no set
+        sets = [[v for v in range(n) if assign[v] == j] for j in range(1, k + 1)]
+        if any(not part for part in sets):
+            continue
+        worst = 0.0
+        for part in sets:
+            vol = sum(deg[v] for v in part)
+            cut = sum(adj[u, v] for u in part for v in range(n) if v not in part)
+            worst = max(worst, cut / vol if vol > 0 else 0.0)
+        best = min(best, worst)
+    return best
+
+
+@settings(max_examples=30, deadline=None)
+@given(sample_graphs(min_nodes=2, max_nodes=7), st.integers(1, 3))
+def test_cheeger_easy_side_against_enumerated_cuts(g, k):
     if k > g.n_nodes:
         return
+    adj = g.to_dense().astype(float)
+    lam_k = np.linalg.eigvalsh(_normalized_laplacian_by_definition(adj))[k - 1]
+    rho = _rho_by_enumeration(adj, k)
+    assert lam_k / 2 <= rho + 1e-9  # the inequality, both sides computed here
     b = cheeger_easy_side(g, k)
-    assert b.value <= b.details["rho_k"] + 1e-9
+    assert b.value == pytest.approx(lam_k / 2, abs=1e-9)
+    assert b.details["rho_k"] == pytest.approx(rho, abs=1e-12)
+
+
+@pytest.mark.parametrize("edges, k, lam_half, rho", [
+    ([(0, 1), (1, 2), (2, 3), (3, 0)], 2, 0.5, 0.5),  # C_4: lambda_2 = 1; two paths, cut 2, vol 4
+    ([(0, 1), (1, 2)], 2, 0.5, 1.0),  # P_3: lambda_2 = 1; any two disjoint sets have phi 1
+    ([(0, 1), (1, 2), (0, 2), (3, 4), (4, 5), (3, 5), (2, 3)], 2, None, 1 / 7),  # triangles + edge
+])
+def test_cheeger_named_tiny_graphs(edges, k, lam_half, rho):
+    b = cheeger_easy_side(edges, k)
+    if lam_half is not None:
+        assert b.value == pytest.approx(lam_half)
+    assert b.details["rho_k"] == pytest.approx(rho) and b.value <= rho
 
 
 def test_sparsest_partition_reference_cycle():
@@ -104,12 +189,46 @@ def class_tables(draw):
     return x, y
 
 
-@settings(max_examples=50, deadline=None)
+def _arora_by_definition(x, y, loss):
+    """L_un and the mean-classifier loss, enumerating (c, x, x+, c', x-) with probabilities."""
+    ell = (lambda v: max(0.0, 1.0 - v)) if loss == "hinge" else (
+        lambda v: math.log1p(math.exp(-v)) / math.log(2.0))
+    classes = sorted(set(y.tolist()))
+    members = {c: [i for i in range(len(y)) if y[i] == c] for c in classes}
+    rho = {c: len(members[c]) / len(y) for c in classes}
+    mu = {c: np.mean(x[members[c]], axis=0) for c in classes}
+    l_un = 0.0
+    for c in classes:
+        for cn in classes:
+            for i in members[c]:
+                for ip in members[c]:
+                    for jn in members[cn]:
+                        p = rho[c] * rho[cn] / (len(members[c]) ** 2 * len(members[cn]))
+                        l_un += p * ell(float(x[i] @ (x[ip] - x[jn])))
+    tau = sum(r * r for r in rho.values())
+    l_mean = sum(rho[c] * rho[cn] / len(members[c]) * ell(float(x[i] @ (mu[c] - mu[cn])))
+                 for c in classes for cn in classes if cn != c for i in members[c]) / (1 - tau)
+    return l_un, tau, l_mean, (l_un - tau * ell(0.0)) / (1 - tau)
+
+
+@settings(max_examples=40, deadline=None)
 @given(class_tables(), st.sampled_from(["hinge", "logistic"]))
-def test_arora_mean_classifier_inequality_on_finite_tables(table, loss):
+def test_arora_mean_classifier_inequality_by_enumeration(table, loss):
     x, y = table
+    l_un, tau, l_mean, bound = _arora_by_definition(x, y, loss)
+    assert l_mean <= bound + 1e-9  # the inequality, both sides computed here
     b = mean_classifier_bound(x, y, loss=loss)
-    assert b.details["mean_classifier_loss"] <= b.value + 1e-9
+    assert b.details["unsupervised_loss"] == pytest.approx(l_un, rel=1e-9, abs=1e-12)
+    assert b.details["mean_classifier_loss"] == pytest.approx(l_mean, rel=1e-9, abs=1e-12)
+    assert b.value == pytest.approx(bound, rel=1e-9, abs=1e-12)
+
+
+def test_arora_two_points_is_tight_by_hand():
+    # x = +1 (class 0), -1 (class 1), hinge: a same-class negative costs l(0) = 1, a cross-class
+    # one l(2) = 0, so L_un = 1/2 and tau = 1/2: bound (1/2 - 1/2)/(1/2) = 0 = the mean loss
+    b = mean_classifier_bound([[1.0], [-1.0]], [0, 1])
+    assert b.details["unsupervised_loss"] == pytest.approx(0.5)
+    assert b.value == pytest.approx(0.0) and b.details["mean_classifier_loss"] == 0.0
 
 
 def test_arora_reference_tau_and_l0():
@@ -118,12 +237,49 @@ def test_arora_reference_tau_and_l0():
     assert b.details["loss_at_zero"] == 1.0
 
 
-@settings(max_examples=50, deadline=None)
+def _cantelli_by_definition(x, y):
+    """Nearest-class-mean error and the Cantelli union bound, with loops over points and classes."""
+    classes = sorted(set(y.tolist()))
+    members = {c: [i for i in range(len(y)) if y[i] == c] for c in classes}
+    mu = {c: np.mean(x[members[c]], axis=0) for c in classes}
+    wrong = 0
+    for i in range(len(y)):
+        own = float(np.sum((x[i] - mu[y[i]]) ** 2))
+        if any(float(np.sum((x[i] - mu[c]) ** 2)) <= own for c in classes if c != y[i]):
+            wrong += 1
+    bound = 0.0
+    for c in classes:
+        total = 0.0
+        for c2 in classes:
+            if c2 == c:
+                continue
+            direction = mu[c2] - mu[c]
+            delta = float(np.linalg.norm(direction))
+            if delta == 0:
+                total += 1.0
+                continue
+            var = float(np.mean([(float((x[i] - mu[c]) @ direction) / delta) ** 2
+                                 for i in members[c]]))
+            total += var / (var + delta**2 / 4)
+        bound += len(members[c]) / len(y) * min(1.0, total)
+    return wrong / len(y), bound
+
+
+@settings(max_examples=40, deadline=None)
 @given(class_tables())
-def test_cantelli_bound_at_least_measured_ncm_error(table):
+def test_cantelli_bound_against_ncm_error_by_definition(table):
     x, y = table
+    err, bound = _cantelli_by_definition(x, y)
+    assert err <= bound + 1e-12  # the inequality, both sides computed here
     b = ncm_cantelli_bound(x, y)
-    assert b.details["measured_error"] <= b.value + 1e-12
+    assert b.details["measured_error"] == pytest.approx(err)
+    assert b.value == pytest.approx(bound, rel=1e-9, abs=1e-12)
+
+
+def test_cantelli_two_pairs_by_hand():
+    # class means 1 and 11 (Delta = 10), variance 1 along the axis: 1 / (1 + 25) per class
+    b = ncm_cantelli_bound([[0.0], [2.0], [10.0], [12.0]], [0, 0, 1, 1])
+    assert b.value == pytest.approx(1 / 26) and b.details["measured_error"] == 0.0
 
 
 def _svc_separates(x, y, max_iter=-1):
