@@ -104,16 +104,23 @@ def test_kernel_choice_and_fallback():
         TransformerEncoder("tiny", vocab_size=9, kernel="fast")
 
 
-def test_without_a_compiler_the_encoder_runs_on_torch(tmp_path):
+@pytest.mark.parametrize("broken", ["compiler", "cache"])
+def test_without_a_compiler_or_cache_the_encoder_runs_on_torch(tmp_path, broken):
+    expected = "no C compiler" if broken == "compiler" else "compilation failed"
     code = ("import torch\n"
             "from sip_theory.models import TransformerEncoder\n"
             "from sip_theory.models._native import kernel_info\n"
             "enc = TransformerEncoder('tiny', vocab_size=9)\n"
             "out = enc(torch.tensor([[1, 5, 6, 0]]))\n"
             "info = kernel_info()\n"
-            "assert not info['available'] and 'no C compiler' in info['how'], info\n"
+            f"assert not info['available'] and {expected!r} in info['how'], info\n"
             "assert not enc.uses_native() and out.hidden.shape == (1, 4, 10)\n")
-    env = {**os.environ, "CC": "no-such-compiler-xyz", "SIP_THEORY_CACHE": str(tmp_path)}
+    env = {**os.environ, "SIP_THEORY_CACHE": str(tmp_path)}
+    if broken == "compiler":
+        env["CC"] = "no-such-compiler-xyz"
+    else:  # the cache folder cannot be created: its parent is a file
+        (tmp_path / "file").write_text("")
+        env["SIP_THEORY_CACHE"] = str(tmp_path / "file" / "cache")
     res = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          timeout=120)
     assert res.returncode == 0, res.stderr

@@ -71,22 +71,33 @@ def _compile() -> tuple[ctypes.CDLL | None, str]:
                                              platform.node())).encode()).hexdigest()[:16]
         lib = _cache_dir() / f"encoder_kernels_{key}.so"
         if not lib.exists():
-            lib.parent.mkdir(parents=True, exist_ok=True)
-            # compile beside the target and rename: concurrent workers never load a partial file
-            fd, tmp = tempfile.mkstemp(suffix=".so", dir=lib.parent)
-            os.close(fd)
-            cmd = [cc, *flags, "-fPIC", "-shared", str(_SOURCE), "-o", tmp, "-lm"]
-            res = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
-            if res.returncode != 0:
-                os.unlink(tmp)
-                errors.append(f"{' '.join(flags)}: {res.stderr.strip()[:200]}")
+            try:
+                _build(cc, flags, lib)
+            except (OSError, subprocess.SubprocessError) as err:
+                errors.append(f"{' '.join(flags)}: {err}")
                 continue
-            os.replace(tmp, lib)
         try:
             return _bind(ctypes.CDLL(str(lib))), f"{cc} {' '.join(flags)} ({lib})"
         except OSError as err:
             errors.append(f"{' '.join(flags)}: {err}")
     return None, "compilation failed: " + "; ".join(errors)
+
+
+def _build(cc: str, flags: list, lib: Path) -> None:
+    """Compile the kernels into ``lib``; raises OSError or SubprocessError on failure."""
+    lib.parent.mkdir(parents=True, exist_ok=True)
+    # compile beside the target and rename: concurrent workers never load a partial file
+    fd, tmp = tempfile.mkstemp(suffix=".so", dir=lib.parent)
+    os.close(fd)
+    try:
+        res = subprocess.run([cc, *flags, "-fPIC", "-shared", str(_SOURCE), "-o", tmp, "-lm"],
+                             capture_output=True, text=True, timeout=300)
+        if res.returncode != 0:
+            raise OSError(res.stderr.strip()[:200] or f"{cc} exited with {res.returncode}")
+        os.replace(tmp, lib)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def _bind(dll: ctypes.CDLL) -> ctypes.CDLL:
