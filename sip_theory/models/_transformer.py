@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from ._layers import EncoderOutput, GeneratorDropout, init_generator
-from ._native import MAX_HEAD_DIM, fused_layer, native_available
+from ._native import MAX_HEAD_DIM, fused_layer, kernel_info, native_available
 
 __all__ = ["KERNELS", "PRESETS", "TransformerConfig", "TransformerEncoder"]
 
@@ -260,8 +260,6 @@ class TransformerEncoder(nn.Module):
         if any(layer.drop1.active or layer.drop2.active for layer in self.layers):
             return "hidden dropout is active (the kernels have attention dropout only)"
         if not native_available():
-            from ._native import kernel_info
-
             return f"kernels unavailable: {kernel_info()['how']}"
         return None
 
