@@ -1,40 +1,47 @@
 # Two commands do all the set-up on a fresh machine:
-#   make run    -> creates .venv, installs everything, runs the main job on built-in defaults
+#   make run    -> creates .venv, installs the package, runs the main job on built-in defaults
 #                  (sip-theory reproduce --profile quick: the paper's synthetic experiments)
-#   make test   -> creates .venv, installs everything, runs the test suite
+#   make test   -> creates .venv, installs the package with its dev and book extras, runs the
+#                  test suite
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 OUT ?= out
 JOBS ?= 2
 
-.PHONY: setup run demo cora theorem paper-gpu test test-all lint book clean
+.PHONY: setup setup-base run demo cora theorem paper-gpu test test-all lint book clean
 
-$(VENV)/.installed: pyproject.toml
+# the package alone (what the jobs need), then the extras for tests, lint and the book
+$(VENV)/.installed-base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	# the CPU wheel first: an unpinned torch would pull a multi-GB CUDA build
 	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.installed-base
 	$(PY) -m pip install --quiet -e ".[dev,book]"
 	touch $@
 
+setup-base: $(VENV)/.installed-base
 setup: $(VENV)/.installed
 
-run: setup
+run: setup-base
 	$(VENV)/bin/sip-theory reproduce --profile quick --jobs $(JOBS) --out $(OUT)/reproduce-quick
 
-demo: setup
+demo: setup-base
 	$(VENV)/bin/sip-theory demo --out $(OUT)/demo
 
-cora: setup
+cora: setup-base
 	$(VENV)/bin/sip-theory cora --jobs $(JOBS) --out $(OUT)
 
 # the theorem in action: premise and conclusion of Theorem 1 along training (CPU, resumable)
-theorem: setup
+theorem: setup-base
 	$(VENV)/bin/sip-theory theorem --jobs $(JOBS) --out experiments/results/theorem
 
 # the whole paper profile on one GPU: concurrent worker processes share the device
 GPU_JOBS ?= 16
-paper-gpu: setup
+paper-gpu: setup-base
 	$(VENV)/bin/sip-theory reproduce --profile paper --device cuda --jobs $(GPU_JOBS) \
 		--out experiments/results/paper-gpu
 

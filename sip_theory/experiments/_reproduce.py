@@ -939,9 +939,19 @@ def _summary_md(summary, agg) -> str:
     return "\n".join(lines)
 
 
+#: Runs of one arm trained as one stacked computation on CPU
+#: (:func:`sip_theory.models.train_together`), decided from cost: the quick
+#: profile's five seeds of an arm in one group. Same-run ratios of training CPU time,
+#: alone / stacked, 400 steps, one thread (experiments/benchmarks/bench_stacked.py,
+#: results/bench_stacked.json): 1.8 for CLIQUES LM-only, 1.2-1.6 for CLIQUES SIPT,
+#: 1.1-1.2 for PLANE SIPT (the wider manifold encoder is arithmetic-bound), 1.4 for
+#: the mechanistic SIPT, 1.6-1.7 for MOBIUS LM-only.
+DEFAULT_STACK = 5
+
+
 def reproduce(profile: str = "quick", *, out_dir=None, only=None, jobs: int = 1,
               device: str = "cpu", resume: bool = True, progress: bool = True,
-              command: str | None = None, overrides=None) -> dict:
+              command: str | None = None, overrides=None, stack: int | None = None) -> dict:
     """Run (or resume) a profile's synthetic experiments and write the report.
 
     Parameters
@@ -963,6 +973,13 @@ def reproduce(profile: str = "quick", *, out_dir=None, only=None, jobs: int = 1,
         Dotted-key parameter changes for an ablation (see :func:`profile_specs`);
         they need an explicit ``out_dir`` so that an ablation never rewrites a
         profile's own results folder.
+    stack : int, optional
+        Up to this many runs (seeds) of one arm are trained together as one
+        stacked computation; 1 trains every run alone. Default
+        :data:`DEFAULT_STACK` on CPU, 1 on CUDA. Each run follows its own
+        trajectory up to float32 rounding either way, which training amplifies:
+        results agree with the other setting within the seed intervals, not
+        digit for digit (each record has ``encoder_kernel.stacked_runs``).
 
     Returns
     -------
@@ -981,6 +998,10 @@ def reproduce(profile: str = "quick", *, out_dir=None, only=None, jobs: int = 1,
         raise ValueError("overrides need an explicit out_dir (an ablation must not write "
                          "into the profile's own results folder)")
     out = Path(out_dir) if out_dir is not None else Path("experiments/results") / profile
+    if stack is None:
+        stack = DEFAULT_STACK if device == "cpu" else 1
+    if isinstance(stack, bool) or not isinstance(stack, int) or stack < 1:
+        raise ValueError(f"stack must be a positive integer, got {stack!r}")
     specs = profile_specs(profile, only=only, overrides=overrides)
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     load0 = _loadavg()
@@ -992,7 +1013,7 @@ def reproduce(profile: str = "quick", *, out_dir=None, only=None, jobs: int = 1,
         # one torch thread per worker on CPU: these models are tiny, and intra-op
         # threads on shared cores slow them down many times over
         records = run_experiments(specs, out, jobs=jobs, device=device, resume=resume,
-                                  progress=progress,
+                                  progress=progress, group_size=stack,
                                   torch_threads=1 if device == "cpu" else None)
     except RunFailedError as exc:
         error = exc
@@ -1002,7 +1023,7 @@ def reproduce(profile: str = "quick", *, out_dir=None, only=None, jobs: int = 1,
                  if records is not None else None)
     entry = {
         "command": command, "profile": profile, "only": only, "jobs": jobs, "device": device,
-        "overrides": dict(overrides) if overrides else None,
+        "stack": stack, "overrides": dict(overrides) if overrides else None,
         "started": started, "wall_time_s": wall, "cpu_time_s": _cpu_seconds() - cpu0,
         "runs_total": n_total, "runs_resumed": n_resumed,
         "runs_executed": None if n_resumed is None else n_total - n_resumed,
@@ -1056,6 +1077,9 @@ def add_parser(subparsers) -> None:
                    help="output folder (default experiments/results/<profile>)")
     p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes")
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    p.add_argument("--stack", type=int, default=None, metavar="N",
+                   help="train up to N seeds of an arm as one stacked computation "
+                        f"(default {DEFAULT_STACK} on cpu, 1 on cuda; 1: every run alone)")
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="overrides",
                    help="ablation: change a parameter of every experiment, e.g. "
                         "encoder.attention_dropout=0 (VALUE is read as JSON, else as text; "
@@ -1077,6 +1101,8 @@ def _main(args) -> int:
         parts.append(f"--jobs {args.jobs}")
     if args.device != "cpu":
         parts.append(f"--device {args.device}")
+    if args.stack is not None:
+        parts.append(f"--stack {args.stack}")
     overrides = {}
     for item in args.overrides:
         key, sep, raw = item.partition("=")
@@ -1092,7 +1118,7 @@ def _main(args) -> int:
         summary = reproduce(args.profile, out_dir=args.out, only=args.only, jobs=args.jobs,
                             device=args.device, resume=not args.no_resume,
                             progress=not args.quiet, command=" ".join(parts),
-                            overrides=overrides or None)
+                            overrides=overrides or None, stack=args.stack)
     except RunFailedError as exc:
         print(f"sip-theory reproduce: {exc}")
         return 1

@@ -45,18 +45,24 @@ __all__ = [
 ]
 
 _TASKS: dict[str, Callable[..., dict]] = {}
+_GROUP_TASKS: dict[str, Callable[..., list]] = {}
 
 
 class RunFailedError(RuntimeError):
     """Raised when one or more runs of an experiment failed (their errors are stored)."""
 
 
-def register_task(name: str):
+def register_task(name: str, *, group: Callable[..., list] | None = None):
     """Register ``func(run: RunSpec, *, device: str) -> dict`` as the task ``name``.
 
     The function returns a JSON-serializable dict with at least a ``"metrics"``
     mapping of scalar results; anything else (per-node values, graph hash) is
     stored verbatim.
+
+    ``group``, optional: ``group(runs, *, device) -> list`` runs several units
+    of one experiment and arm at once (returning, per run, its dict or the
+    exception that stopped it); :func:`run_experiments` uses it with
+    ``group_size > 1``.
 
     Examples
     --------
@@ -69,6 +75,10 @@ def register_task(name: str):
 
     def deco(func):
         _TASKS[name] = func
+        if group is not None:
+            _GROUP_TASKS[name] = group
+        else:
+            _GROUP_TASKS.pop(name, None)
         return func
 
     return deco
@@ -238,6 +248,63 @@ def _execute(run: RunSpec, device: str, torch_threads: int | None) -> dict:
     return record
 
 
+def _execute_group(runs: list, device: str, torch_threads: int | None) -> list[dict]:
+    """Run units of one experiment and arm through their task's group function (never raises).
+
+    Each record's ``wall_time_s`` is its share of the group's wall time, and
+    ``group`` names the group's size, run ids and total wall time.
+    """
+    if len(runs) == 1 or runs[0].task not in _GROUP_TASKS:
+        return [_execute(r, device, torch_threads) for r in runs]
+    if torch_threads:
+        import torch
+
+        torch.set_num_threads(torch_threads)
+    t0 = time.perf_counter()
+    try:
+        outs = list(_GROUP_TASKS[runs[0].task](runs, device=device))
+        if len(outs) != len(runs):
+            raise TypeError(f"group task {runs[0].task!r} returned {len(outs)} results "
+                            f"for {len(runs)} runs")
+    except Exception as exc:  # every run of the group fails with it
+        outs = [exc] * len(runs)
+    wall = time.perf_counter() - t0
+    group = {"size": len(runs), "run_ids": [r.run_id for r in runs], "wall_time_s": wall}
+    records = []
+    for run, out in zip(runs, outs, strict=True):
+        record = {"run_id": run.run_id, "config": run.to_dict(), "versions": library_versions(),
+                  "device": device}
+        if isinstance(out, Exception):
+            record["status"] = "failed"
+            record["error"] = f"{type(out).__name__}: {out}"
+            record["traceback"] = "".join(traceback.format_exception(out))
+        elif not isinstance(out, Mapping) or "metrics" not in out:
+            record["status"] = "failed"
+            record["error"] = (f"TypeError: task {run.task!r} must return a dict with a "
+                               "'metrics' mapping")
+        else:
+            record.update(out)
+            record["status"] = "ok"
+        record["group"] = group
+        record["wall_time_s"] = wall / len(runs)
+        records.append(record)
+    return records
+
+
+def _groups(todo: list, group_size: int) -> list[list]:
+    """Pending (name, run) pairs in chunks of at most ``group_size`` sharing experiment and arm."""
+    if group_size <= 1:
+        return [[item] for item in todo]
+    by_key: dict = {}
+    for name, run in todo:
+        key = (name, run.arm) if run.task in _GROUP_TASKS else (name, run.arm, run.run_id)
+        by_key.setdefault(key, []).append((name, run))
+    out = []
+    for items in by_key.values():
+        out.extend(items[i:i + group_size] for i in range(0, len(items), group_size))
+    return out
+
+
 def _is_complete(path: Path, run: RunSpec) -> bool:
     try:
         record = json.loads(path.read_text())
@@ -255,6 +322,7 @@ def run_experiment(
     resume: bool = True,
     progress: bool = True,
     torch_threads: int | None = None,
+    group_size: int = 1,
 ) -> list[dict]:
     """Run every unit of ``spec``, skipping completed ones, and store the results.
 
@@ -276,6 +344,11 @@ def run_experiment(
         Show a progress bar.
     torch_threads : int, optional
         ``torch.set_num_threads`` in each worker (default: 1 when ``jobs > 1``).
+    group_size : int, default 1
+        Up to this many pending units of one arm go to the task's group function
+        at once (tasks registered with ``group``; the synthetic task trains them as
+        one stacked computation, :func:`~sip_theory.models.train_together`).
+        Each unit is still stored, and resumed, on its own.
 
     Returns
     -------
@@ -302,7 +375,8 @@ def run_experiment(
     if not isinstance(spec, ExperimentSpec):
         raise TypeError(f"spec must be an ExperimentSpec, got {type(spec).__name__}")
     return run_experiments([spec], out_dir, jobs=jobs, device=device, resume=resume,
-                           progress=progress, torch_threads=torch_threads)[spec.name]
+                           progress=progress, torch_threads=torch_threads,
+                           group_size=group_size)[spec.name]
 
 
 def run_experiments(
@@ -314,6 +388,7 @@ def run_experiments(
     resume: bool = True,
     progress: bool = True,
     torch_threads: int | None = None,
+    group_size: int = 1,
 ) -> dict:
     """Run several experiments through one pool of workers (see :func:`run_experiment`).
 
@@ -356,6 +431,8 @@ def run_experiments(
         raise ValueError(f"device must be 'cpu' or 'cuda', got {device!r}")
     if not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
+    if isinstance(group_size, bool) or not isinstance(group_size, int) or group_size < 1:
+        raise ValueError(f"group_size must be a positive integer, got {group_size!r}")
 
     state = {}
     todo = []  # (spec name, run)
@@ -404,20 +481,27 @@ def run_experiments(
 
     desc = specs[0].name if len(specs) == 1 else f"{len(specs)} experiments"
     bar = tqdm(total=len(todo), desc=desc, disable=not progress or not todo, leave=False)
-    if jobs == 1 or len(todo) <= 1:
-        for name, run in todo:
-            bar.set_postfix_str(f"{run.experiment}/{run.arm}/seed{run.seed}", refresh=False)
-            _store(name, _execute(run, device, torch_threads))
-            bar.update()
+    groups = _groups(todo, group_size)
+    if jobs == 1 or len(groups) <= 1:
+        for group in groups:
+            run = group[0][1]
+            bar.set_postfix_str(f"{run.experiment}/{run.arm}/seed{run.seed}"
+                                + (f"+{len(group) - 1}" if len(group) > 1 else ""),
+                                refresh=False)
+            for (name, _), record in zip(group, _execute_group([r for _, r in group], device,
+                                                               torch_threads), strict=True):
+                _store(name, record)
+                bar.update()
     else:
         import multiprocessing as mp
 
         with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
-            futures = {pool.submit(_execute, run, device, torch_threads): name
-                       for name, run in todo}
+            futures = {pool.submit(_execute_group, [r for _, r in group], device,
+                                   torch_threads): group for group in groups}
             for fut in as_completed(futures):
-                _store(futures[fut], fut.result())
-                bar.update()
+                for (name, _), record in zip(futures[fut], fut.result(), strict=True):
+                    _store(name, record)
+                    bar.update()
     bar.close()
     if failures:
         msgs = "; ".join(f"{f['run_id']}: {f['error']}" for f in failures[:3])

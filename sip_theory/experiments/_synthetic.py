@@ -86,6 +86,7 @@ __all__ = [
     "masked_token_accuracy",
     "measure_embeddings",
     "run_synthetic",
+    "run_synthetic_together",
 ]
 
 #: Node-text settings of every synthetic experiment (see the module notes for why).
@@ -418,7 +419,6 @@ def _sequence_widths(corpus, tok_pt, tok_ft) -> dict:
     return out
 
 
-@register_task("synthetic")
 def run_synthetic(run, *, device: str = "cpu") -> dict:
     """Generate one synthetic dataset, pre-train one arm on it and measure (runner task).
 
@@ -454,121 +454,207 @@ def run_synthetic(run, *, device: str = "cpu") -> dict:
         An unknown ``text.kind``, or an ``encoder.max_len`` below the widest sequence.
     """
 
-    from ..models import MaskedTokenLM, SIPTTrainer, TransformerConfig, TransformerEncoder
-
-    p = dict(run.params)
-    kind, settings = _text_params(p.get("text"))
-    seeds = _seed_streams(run.seed)
-    t0 = time.perf_counter()
-    data = _dataset(p["family"], run.seed, p.get("dataset", {}))
-    pt, ft = data.pt_nodes, data.ft_nodes
-    corpus, tok_pt, tok_ft, text = _node_text(kind, settings, data, seeds)
-    pt_graph = data.pt_graph
-    tasks = _eval_tasks(data, p.get("eval_tasks"))
-    labels_pt = {t: data.labels[t][pt] for t in tasks}
-    labels_ft = {t: data.labels[t][ft] for t in tasks} if ft.size else None
-    widths = _sequence_widths(corpus, tok_pt, tok_ft if ft.size else None)
-    t_data = time.perf_counter() - t0
-
-    enc_opts = dict(p.get("encoder", {"preset": "tiny"}))
-    preset = enc_opts.pop("preset", "tiny")
-    widest = widths["widest"]
-    if "max_len" not in enc_opts:
-        # never below the default: word runs keep the encoder (and numerics) they had
-        enc_opts["max_len"] = max(TransformerConfig.__dataclass_fields__["max_len"].default,
-                                  widest)
-    elif int(enc_opts["max_len"]) < widest:
-        raise ValueError(f"encoder.max_len={enc_opts['max_len']} is below the widest "
-                         f"token sequence of this run ({widest})")
-    encoder = TransformerEncoder(preset, vocab_size=corpus.vocab_size, seed=seeds["init"],
-                                 **enc_opts)
-    objective = MaskedTokenLM(encoder, seed=seeds["init"])
-    from ..models._native import kernel_info
-
-    # which layer code trains this run (the fused kernels compute the torch layers' function
-    # up to float32 rounding, so runs are bit-identical only with the same kernel)
-    kernel = {"native": encoder.uses_native() if device == "cpu" else False,
-              "how": kernel_info()["how"]}
-    train = dict(p.get("train", {}))
-    train.setdefault("si_loss_kwargs", {"pos_margin": 0.0, "neg_margin": 10.0,
-                                        "reduction": "paper"})
-    main = data.task if data.task in tasks else tasks[0]
-    y_main = labels_pt[main]
-    curve = []
-
-    def _eval(trainer):
-        emb = trainer.embed().numpy()
-        from ..geometry import knn_probe
-
-        r = knn_probe(emb, y_main, k=3)
-        curve.append({"step": trainer.step, "epoch": trainer.epoch,
-                      "knn3_pt_auroc": _finite(r.macro_auroc)})
-        return {}
-
-    n_curve = int(p.get("n_curve", 0))
-    if n_curve:
-        per_epoch = math.ceil(pt.size / (train.get("batch_size") or pt.size))
-        budgets = [train["epochs"]] if train.get("epochs") else []
-        if train.get("max_steps"):
-            budgets.append(math.ceil(train["max_steps"] / per_epoch))
-        train.setdefault("eval_every", max(1, min(budgets) // n_curve))
-    trainer = SIPTTrainer(encoder, pt_graph, tok_pt, objective=objective,
-                          lambda_si=float(p["lambda_si"]), seed=seeds["train"], device=device,
-                          eval_fn=_eval if n_curve else None, **train)
+    job = _SyntheticRun(run, device)
     t1 = time.perf_counter()
-    history = trainer.fit()
-    t_train = time.perf_counter() - t1
+    history = job.trainer.fit()
+    return job.finish(history, time.perf_counter() - t1, stacked_runs=1)
 
-    emb_pt = trainer.embed().numpy()
-    emb_ft = trainer.embed(tok_ft).numpy() if ft.size else None
-    metrics = measure_embeddings(emb_pt, pt_graph, labels_pt, emb_ft=emb_ft, labels_ft=labels_ft,
-                                 graph=data.graph, pt_nodes=pt, ft_nodes=ft, main_task=main,
-                                 seed=seeds["eval"])
-    metrics["masked_token_accuracy"] = _finite(masked_token_accuracy(
-        encoder, objective, tok_pt, seed=seeds["eval"]))
-    last = history[-1] if history else {}
-    metrics["final_loss"] = _finite(last.get("loss"))
-    metrics["final_loss_m"] = _finite(last.get("loss_m"))
-    metrics["final_loss_si"] = _finite(last.get("loss_si"))
-    metrics["homophily"] = _finite(data.homophily(main))
-    metrics["steps"] = int(trainer.step)
-    metrics["train_seconds"] = t_train
-    metrics["steps_per_second"] = trainer.step / t_train if t_train > 0 else None
 
-    stride = max(1, len(history) // 50)
-    keep = ("epoch", "step", "loss", "loss_m", "loss_si", "masked_accuracy")
-    thin = [{k: h.get(k) for k in keep} for h in history[::stride]]
-    if history and thin[-1]["step"] != history[-1]["step"]:
-        thin.append({k: history[-1].get(k) for k in keep})
-    out = {
-        "metrics": metrics,
-        "dataset": {
-            "family": data.name,
-            "graph_hash": data.graph.content_hash(),
-            "pt_graph_hash": pt_graph.content_hash(),
-            "n_pt": int(pt.size), "n_ft": int(ft.size),
-            "n_pt_edges": int(pt_graph.n_edges),
-            "n_topics": data.n_topics,
-            "task": data.task,
-            "eval_tasks": tasks,
-            "generation": _jsonable(dict(data.config)),
-            "corpus": dict(corpus.config),
-            "text": text,
-            "sequence_width": widths,
-        },
-        "seeds": seeds,
-        "trainer_config": trainer.config.to_dict(),
-        "encoder_config": encoder.config.to_dict(),
-        "encoder_kernel": kernel,
-        "curve": curve,
-        "history": thin,
-        "timing": {"data_s": t_data, "train_s": t_train},
-    }
-    if p.get("store_pca"):
-        xy, frac = _pca2(emb_pt)
-        out["embeddings"] = {"pca2": np.round(xy, 4).tolist(), "explained": frac.tolist(),
-                             "labels_pt": {t: v.tolist() for t, v in labels_pt.items()}}
+def run_synthetic_together(runs, *, device: str = "cpu") -> list:
+    """Runner group task: several runs of one arm trained as one stacked computation.
+
+    Each run is set up exactly as by :func:`run_synthetic` (its own data, text,
+    initialization and seed streams); where
+    :func:`sip_theory.models.together_blocker` allows it (CPU, fused kernels, the
+    same encoder and schedule) they are trained by
+    :func:`sip_theory.models.train_together`, else one after another. Each run
+    is then measured alone. A run's record says how many runs were trained with
+    it (``encoder_kernel.stacked_runs``) and its ``train_seconds`` is its share
+    of the common training time.
+
+    Returns
+    -------
+    list
+        Per run, its result dict (as :func:`run_synthetic`) or the exception
+        that stopped it.
+    """
+    from ..models import together_blocker, train_together
+
+    jobs, out = [], [None] * len(runs)
+    for i, run in enumerate(runs):
+        try:
+            jobs.append((i, _SyntheticRun(run, device)))
+        except Exception as exc:  # noqa: BLE001 - the runner stores it as that run's failure
+            out[i] = exc
+    trainers = [job.trainer for _, job in jobs]
+    if len(jobs) > 1 and device == "cpu" and together_blocker(trainers) is None:
+        t1 = time.perf_counter()
+        try:
+            histories = train_together(trainers)
+        except Exception as exc:  # noqa: BLE001
+            for i, _ in jobs:
+                out[i] = exc
+            return out
+        share = (time.perf_counter() - t1) / len(jobs)
+        for (i, job), hist in zip(jobs, histories, strict=True):
+            out[i] = _finish_or_error(job, hist, share, len(jobs))
+        return out
+    for i, job in jobs:
+        t1 = time.perf_counter()
+        try:
+            hist = job.trainer.fit()
+        except Exception as exc:  # noqa: BLE001
+            out[i] = exc
+            continue
+        out[i] = _finish_or_error(job, hist, time.perf_counter() - t1, 1)
     return out
+
+
+register_task("synthetic", group=run_synthetic_together)(run_synthetic)
+
+
+def _finish_or_error(job, history, t_train, stacked_runs):
+    try:
+        return job.finish(history, t_train, stacked_runs=stacked_runs)
+    except Exception as exc:  # noqa: BLE001
+        return exc
+
+
+class _SyntheticRun:
+    """One synthetic run set up for training (data, text, encoder, trainer) and measured after."""
+
+    def __init__(self, run, device):
+        from ..models import MaskedTokenLM, SIPTTrainer, TransformerConfig, TransformerEncoder
+
+        p = dict(run.params)
+        kind, settings = _text_params(p.get("text"))
+        seeds = _seed_streams(run.seed)
+        t0 = time.perf_counter()
+        data = _dataset(p["family"], run.seed, p.get("dataset", {}))
+        pt, ft = data.pt_nodes, data.ft_nodes
+        corpus, tok_pt, tok_ft, text = _node_text(kind, settings, data, seeds)
+        pt_graph = data.pt_graph
+        tasks = _eval_tasks(data, p.get("eval_tasks"))
+        labels_pt = {t: data.labels[t][pt] for t in tasks}
+        labels_ft = {t: data.labels[t][ft] for t in tasks} if ft.size else None
+        widths = _sequence_widths(corpus, tok_pt, tok_ft if ft.size else None)
+        t_data = time.perf_counter() - t0
+
+        enc_opts = dict(p.get("encoder", {"preset": "tiny"}))
+        preset = enc_opts.pop("preset", "tiny")
+        widest = widths["widest"]
+        if "max_len" not in enc_opts:
+            # never below the default: word runs keep the encoder (and numerics) they had
+            enc_opts["max_len"] = max(TransformerConfig.__dataclass_fields__["max_len"].default,
+                                      widest)
+        elif int(enc_opts["max_len"]) < widest:
+            raise ValueError(f"encoder.max_len={enc_opts['max_len']} is below the widest "
+                             f"token sequence of this run ({widest})")
+        encoder = TransformerEncoder(preset, vocab_size=corpus.vocab_size, seed=seeds["init"],
+                                     **enc_opts)
+        objective = MaskedTokenLM(encoder, seed=seeds["init"])
+        from ..models._native import kernel_info
+
+        # which layer code trains this run (the fused kernels compute the torch layers' function
+        # up to float32 rounding, so runs are bit-identical only with the same kernel)
+        kernel = {"native": encoder.uses_native() if device == "cpu" else False,
+                  "how": kernel_info()["how"]}
+        train = dict(p.get("train", {}))
+        train.setdefault("si_loss_kwargs", {"pos_margin": 0.0, "neg_margin": 10.0,
+                                            "reduction": "paper"})
+        main = data.task if data.task in tasks else tasks[0]
+        y_main = labels_pt[main]
+        curve = []
+
+        def _eval(trainer):
+            emb = trainer.embed().numpy()
+            from ..geometry import knn_probe
+
+            r = knn_probe(emb, y_main, k=3)
+            curve.append({"step": trainer.step, "epoch": trainer.epoch,
+                          "knn3_pt_auroc": _finite(r.macro_auroc)})
+            return {}
+
+        n_curve = int(p.get("n_curve", 0))
+        if n_curve:
+            per_epoch = math.ceil(pt.size / (train.get("batch_size") or pt.size))
+            budgets = [train["epochs"]] if train.get("epochs") else []
+            if train.get("max_steps"):
+                budgets.append(math.ceil(train["max_steps"] / per_epoch))
+            train.setdefault("eval_every", max(1, min(budgets) // n_curve))
+        trainer = SIPTTrainer(encoder, pt_graph, tok_pt, objective=objective,
+                              lambda_si=float(p["lambda_si"]), seed=seeds["train"], device=device,
+                              eval_fn=_eval if n_curve else None, **train)
+        # what finish() measures with
+        vars(self).update(p=p, seeds=seeds, t_data=t_data, data=data, pt=pt, ft=ft,
+                          corpus=corpus, tok_pt=tok_pt, tok_ft=tok_ft, text=text,
+                          pt_graph=pt_graph, tasks=tasks, labels_pt=labels_pt,
+                          labels_ft=labels_ft, widths=widths, encoder=encoder,
+                          objective=objective, kernel=kernel, trainer=trainer, main=main,
+                          curve=curve)
+
+    def finish(self, history, t_train, *, stacked_runs):
+        """Measure the trained embeddings; the run's result dict."""
+        (p, seeds, t_data, data, pt, ft, corpus, tok_pt, tok_ft, text, pt_graph, tasks,
+         labels_pt, labels_ft, widths, encoder, objective, kernel, trainer, main, curve) = (
+            self.p, self.seeds, self.t_data, self.data, self.pt, self.ft, self.corpus,
+            self.tok_pt, self.tok_ft, self.text, self.pt_graph, self.tasks, self.labels_pt,
+            self.labels_ft, self.widths, self.encoder, self.objective, self.kernel,
+            self.trainer, self.main, self.curve)
+        kernel = {**kernel, "stacked_runs": int(stacked_runs)}
+
+        emb_pt = trainer.embed().numpy()
+        emb_ft = trainer.embed(tok_ft).numpy() if ft.size else None
+        metrics = measure_embeddings(emb_pt, pt_graph, labels_pt, emb_ft=emb_ft,
+                                     labels_ft=labels_ft, graph=data.graph, pt_nodes=pt,
+                                     ft_nodes=ft, main_task=main, seed=seeds["eval"])
+        metrics["masked_token_accuracy"] = _finite(masked_token_accuracy(
+            encoder, objective, tok_pt, seed=seeds["eval"]))
+        last = history[-1] if history else {}
+        metrics["final_loss"] = _finite(last.get("loss"))
+        metrics["final_loss_m"] = _finite(last.get("loss_m"))
+        metrics["final_loss_si"] = _finite(last.get("loss_si"))
+        metrics["homophily"] = _finite(data.homophily(main))
+        metrics["steps"] = int(trainer.step)
+        metrics["train_seconds"] = t_train
+        metrics["steps_per_second"] = trainer.step / t_train if t_train > 0 else None
+
+        stride = max(1, len(history) // 50)
+        keep = ("epoch", "step", "loss", "loss_m", "loss_si", "masked_accuracy")
+        thin = [{k: h.get(k) for k in keep} for h in history[::stride]]
+        if history and thin[-1]["step"] != history[-1]["step"]:
+            thin.append({k: history[-1].get(k) for k in keep})
+        out = {
+            "metrics": metrics,
+            "dataset": {
+                "family": data.name,
+                "graph_hash": data.graph.content_hash(),
+                "pt_graph_hash": pt_graph.content_hash(),
+                "n_pt": int(pt.size), "n_ft": int(ft.size),
+                "n_pt_edges": int(pt_graph.n_edges),
+                "n_topics": data.n_topics,
+                "task": data.task,
+                "eval_tasks": tasks,
+                "generation": _jsonable(dict(data.config)),
+                "corpus": dict(corpus.config),
+                "text": text,
+                "sequence_width": widths,
+            },
+            "seeds": seeds,
+            "trainer_config": trainer.config.to_dict(),
+            "encoder_config": encoder.config.to_dict(),
+            "encoder_kernel": kernel,
+            "curve": curve,
+            "history": thin,
+            "timing": {"data_s": t_data, "train_s": t_train},
+        }
+        if p.get("store_pca"):
+            xy, frac = _pca2(emb_pt)
+            out["embeddings"] = {"pca2": np.round(xy, 4).tolist(), "explained": frac.tolist(),
+                                 "labels_pt": {t: v.tolist() for t, v in labels_pt.items()}}
+        return out
+
+
 
 
 def _pca2(x):

@@ -6,11 +6,15 @@
   :class:`MaskedFeatureReconstruction` (:func:`mask_features`);
 * :class:`SIPTTrainer` with :class:`TrainerConfig`: L = (1 - lambda_SI) L_M +
   lambda_SI L_SI, explicit seeds, checkpoints that resume bit-identically on the
-  same machine and thread count.
+  same machine and thread count;
+* :func:`train_together`: several runs advanced in lockstep as one stacked
+  computation (the experiments' CPU speed path; each run follows its own
+  trajectory up to float32 rounding).
 
 Everything is plain torch (no ``transformers`` dependency).
 """
 
+from ._ensemble import together_blocker, train_together
 from ._layers import (
     EncoderOutput,
     GeneratorDropout,
@@ -42,4 +46,6 @@ __all__ = [
     "mask_features",
     "mask_tokens",
     "set_dropout_generator",
+    "together_blocker",
+    "train_together",
 ]

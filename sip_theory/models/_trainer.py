@@ -173,6 +173,20 @@ def _cat_targets(parts):
     return tuple(torch.cat(list(z), 0) for z in zip(*parts, strict=True))
 
 
+@dataclasses.dataclass
+class _StepInput:
+    """One step's rows to embed (in order) and the layout its losses read them in."""
+
+    parts: list  # data rows: the corrupted anchor copies, then the SI rows
+    targets: list  # L_M targets of each corrupted copy
+    n_copies: int
+    n_anchors: int
+    ref_start: int  # first row of the SI partners (or uncorrupted anchors)
+    n_si_rows: int  # anchor rows the SI loss reads (copy 0, or both copies)
+    same_rows: bool  # the SI loss pairs rows of one block with each other
+    pairs: tuple | None  # the SI loss's index tuple
+
+
 class SIPTTrainer:
     """Pre-train an encoder with (1 - lambda_SI) L_M + lambda_SI L_SI over a graph.
 
@@ -331,10 +345,10 @@ class SIPTTrainer:
         dtype = torch.bfloat16 if mp == "bf16" else torch.float16
         return torch.autocast(self.device.type, dtype=dtype)
 
-    def _step_loss(self, anchors, positives, negatives):
+    def _prepare_step(self, anchors, positives, negatives) -> _StepInput:
+        """The rows one step embeds and what its losses need, drawing the L_M corruption."""
         cfg = self.config
-        lam = float(cfg.lambda_si)
-        use_si = lam > 0
+        use_si = float(cfg.lambda_si) > 0
         obj = self.objective
         b = anchors.size
         x_anchor = _take(self.data, torch.as_tensor(anchors, device=self.device))
@@ -377,39 +391,50 @@ class SIPTTrainer:
                 else:
                     parts.append(x_anchor)
                     tup = self.sampler.batch_pairs(anchors, anchors)
+        return _StepInput(parts=parts, targets=targets, n_copies=n_copies, n_anchors=b,
+                          ref_start=ref_start, n_si_rows=n_si_rows, same_rows=same_rows,
+                          pairs=tup)
 
+    def _si_loss(self, step: _StepInput, z: torch.Tensor):
+        """L_SI of one step from the embeddings ``z`` of its rows (None when lambda_SI = 0)."""
+        if not float(self.config.lambda_si) > 0:
+            return None
+        z_anchor = z[:step.n_si_rows]
+        z_ref = None if step.same_rows else z[step.ref_start:]
+        return self.loss_fn(z_anchor, step.pairs, z_ref).float()
+
+    def _combine(self, loss_m, loss_si):
+        """(1 - lambda_SI) L_M + lambda_SI L_SI, or whichever of the two exists."""
+        lam = float(self.config.lambda_si)
+        if loss_m is None:
+            return loss_si
+        if loss_si is None:
+            return loss_m
+        return (1.0 - lam) * loss_m + lam * loss_si
+
+    def _step_loss(self, anchors, positives, negatives):
+        step = self._prepare_step(anchors, positives, negatives)
+        obj = self.objective
         with self._autocast():
-            out = self.encoder(_cat(parts))
+            out = self.encoder(_cat(step.parts))
         metrics = {"n_targets": 0, "n_correct": 0}
         loss_m = None
         if obj is not None:
             from ._layers import EncoderOutput
 
-            m_rows = n_copies * b
+            m_rows = step.n_copies * step.n_anchors
             sub = EncoderOutput(embeddings=out.embeddings[:m_rows], hidden=out.hidden[:m_rows])
             with self._autocast():
-                loss_m, metrics = obj.loss(sub, _cat_targets(targets))
+                loss_m, metrics = obj.loss(sub, _cat_targets(step.targets))
             loss_m = loss_m.float()
-        loss_si = None
-        if use_si:
-            z = out.embeddings
-            z_anchor = z[:n_si_rows]
-            z_ref = None if same_rows else z[ref_start:]
-            loss_si = self.loss_fn(z_anchor, tup, z_ref).float()
-        if loss_m is None:
-            total = loss_si
-        elif loss_si is None:
-            total = loss_m
-        else:
-            total = (1.0 - lam) * loss_m + lam * loss_si
-        return total, loss_m, loss_si, metrics
+        loss_si = self._si_loss(step, out.embeddings)
+        return self._combine(loss_m, loss_si), loss_m, loss_si, metrics
 
-    def _train_one_step(self):
-        cfg = self.config
+    def _next_batch(self):
+        """The next step's anchors, positives and negatives (a new epoch plan when due)."""
         if self._plan is None or self._plan_pos >= self._plan["anchors"].size:
             self._plan = self._new_plan()
             self._plan_pos = 0
-        t0 = time.perf_counter()
         sl = slice(self._plan_pos, self._plan_pos + self._batch_size)
         anchors = self._plan["anchors"][sl]
         pos = self._plan["positives"][sl] if "positives" in self._plan else None
@@ -417,6 +442,12 @@ class SIPTTrainer:
         self.encoder.train()
         if self.objective is not None:
             self.objective.train()
+        return anchors, pos, neg
+
+    def _train_one_step(self):
+        cfg = self.config
+        t0 = time.perf_counter()
+        anchors, pos, neg = self._next_batch()
         self.optimizer.zero_grad(set_to_none=True)
         total, loss_m, loss_si, metrics = self._step_loss(anchors, pos, neg)
         if not torch.isfinite(total):
@@ -433,8 +464,13 @@ class SIPTTrainer:
             if cfg.grad_clip is not None:
                 nn.utils.clip_grad_norm_(self._params(), cfg.grad_clip)
             self.optimizer.step()
+        self._record_step(anchors.size, total, loss_m, loss_si, metrics,
+                          time.perf_counter() - t0)
+
+    def _record_step(self, n_anchors, total, loss_m, loss_si, metrics, seconds):
+        """Count a finished optimizer step: losses, accuracy, empty sets, epoch end."""
         self.step += 1
-        self._plan_pos += anchors.size
+        self._plan_pos += n_anchors
         acc = self._acc
         acc["loss"] += float(total.detach())
         acc["loss_m"] += float(loss_m.detach()) if loss_m is not None else 0.0
@@ -448,7 +484,7 @@ class SIPTTrainer:
             acc["n_anchors_without_neg"] += st.n_anchors_without_neg
             acc["n_empty_pos"] += int(st.empty_pos)
             acc["n_empty_neg"] += int(st.empty_neg)
-        acc["seconds"] += time.perf_counter() - t0
+        acc["seconds"] += seconds
         if self._plan_pos >= self._plan["anchors"].size:
             self._end_epoch(force_eval=False)
 

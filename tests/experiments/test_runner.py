@@ -117,3 +117,50 @@ def test_unknown_task_and_device_are_refused(tmp_path):
         run_experiment(_spec(task="nope"), tmp_path, progress=False)
     with pytest.raises(ValueError, match="device"):
         run_experiment(_spec(), tmp_path, device="tpu", progress=False)
+
+
+GROUP_CALLS = []
+
+
+def _group_task(runs, *, device="cpu"):
+    GROUP_CALLS.append([(r.arm, r.seed) for r in runs])
+    return [RuntimeError("bad seed") if r.seed == 2 else {"metrics": {"score": r.seed}}
+            for r in runs]
+
+
+@register_task("test-grouped", group=_group_task)
+def _grouped_single(run, *, device="cpu"):
+    GROUP_CALLS.append([("single", run.seed)])
+    return {"metrics": {"score": run.seed}}
+
+
+def test_group_size_sends_one_arms_pending_runs_together_and_stores_each(tmp_path):
+    GROUP_CALLS.clear()
+    spec = ExperimentSpec("grp", "test-grouped", arms={"a": {}, "b": {}}, seeds=[0, 1, 2, 3])
+    with pytest.raises(RunFailedError, match="bad seed"):
+        run_experiment(spec, tmp_path, group_size=3, progress=False)
+    # chunks of at most 3 runs, never mixing arms; a chunk of one runs the single task
+    assert GROUP_CALLS == [[("a", 0), ("a", 1), ("a", 2)], [("single", 3)],
+                           [("b", 0), ("b", 1), ("b", 2)], [("single", 3)]]
+    runs_dir = tmp_path / "grp" / "runs"
+    ok = sorted(p.name for p in runs_dir.glob("*.json") if not p.name.endswith(".failed.json"))
+    failed = sorted(p.name for p in runs_dir.glob("*.failed.json"))
+    assert len(ok) == 6 and len(failed) == 2  # seed 2 of each arm failed alone
+    rec = json.loads(next(runs_dir.glob("grp__a__seed0__*.json")).read_text())
+    assert rec["group"]["size"] == 3 and len(rec["group"]["run_ids"]) == 3
+    assert rec["wall_time_s"] == pytest.approx(rec["group"]["wall_time_s"] / 3)
+    # resume: only the failed runs are pending (one per arm, so each runs the single task)
+    GROUP_CALLS.clear()
+    recs = run_experiment(spec, tmp_path, group_size=3, progress=False)
+    assert GROUP_CALLS == [[("single", 2)], [("single", 2)]]
+    assert sorted(r["metrics"]["score"] for r in recs) == [0, 0, 1, 1, 2, 2, 3, 3]
+
+
+def test_group_size_one_runs_units_alone_and_bad_group_size_is_refused(tmp_path):
+    GROUP_CALLS.clear()
+    spec = ExperimentSpec("solo", "test-grouped", seeds=[0, 1])
+    run_experiment(spec, tmp_path, progress=False)
+    assert GROUP_CALLS == [[("single", 0)], [("single", 1)]]
+    for bad in (0, -1, True, 1.5):
+        with pytest.raises(ValueError, match="group_size"):
+            run_experiment(spec, tmp_path, group_size=bad, progress=False)

@@ -192,3 +192,30 @@ def test_summary_leaves_out_experiments_without_a_paired_seed(tmp_path):
     assert summary["experiments_without_paired_seeds"] == ["plane"]
     assert [r["graph"] for r in summary["table"]] == []  # CLIQUES row is p = 0 only
     assert "cliques_p50" in summary["experiments"]
+
+
+def test_seeds_of_an_arm_train_stacked_and_agree_with_single_runs(tmp_path):
+    from sip_theory.models._native import native_available
+
+    spec = profile_specs("smoke", only="cliques_p00")[0]
+    spec = ExperimentSpec(spec.name, spec.task, params={**spec.params, "n_curve": 2,
+                                                        "train": {**spec.params["train"],
+                                                                  "max_steps": 4}},
+                          arms=spec.arms, seeds=[0, 1, 2])
+    alone = run_experiment(spec, tmp_path / "alone", progress=False)
+    stacked = run_experiment(spec, tmp_path / "stacked", progress=False, group_size=3)
+    want = 3 if native_available() else 1
+    for a, s in zip(alone, stacked, strict=True):
+        assert a["run_id"] == s["run_id"]
+        assert a["encoder_kernel"]["stacked_runs"] == 1
+        assert s["encoder_kernel"]["stacked_runs"] == want and s["group"]["size"] == 3
+        # 4 steps: the same trajectory up to float32 rounding (AdamW amplifies it later)
+        assert s["metrics"]["final_loss"] == pytest.approx(a["metrics"]["final_loss"], rel=1e-3)
+        assert len(s["curve"]) == len(a["curve"])
+        assert s["metrics"]["steps"] == a["metrics"]["steps"] == 4
+
+
+def test_reproduce_refuses_a_bad_stack():
+    for bad in (0, -2, True):
+        with pytest.raises(ValueError, match="stack"):
+            reproduce("smoke", only="plane", stack=bad, progress=False)

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["MAX_HEAD_DIM", "fused_layer", "kernel_info", "native_available"]
+__all__ = ["MAX_HEAD_DIM", "fused_layer", "kernel_info", "native_available", "stacked_fused_layer"]
 
 #: Widest attention head the fused kernel takes (its per-row query buffer).
 MAX_HEAD_DIM = 64
@@ -211,6 +211,109 @@ class _FusedLayer(torch.autograd.Function):
         dx = torch.addmm(du1, dqkv, w_qkv)  # the residual path plus the attention's
         return (dx.view(bsz, t, h), None, None, None, None, None, None, None,
                 dw_qkv, db_qkv, dw_out, db_out, dg1, dbeta1, dw1, db1, dw2, db2, dg2, dbeta2)
+
+
+def _each(lib_fn, m_count, *tensors_and_scalars):
+    """Call a per-row kernel once per member, slicing the member axis of the tensors."""
+    for m in range(m_count):
+        lib_fn(*(_ptr(a[m]) if isinstance(a, torch.Tensor) else a
+                 for a in tensors_and_scalars))
+
+
+class _StackedFusedLayer(torch.autograd.Function):
+    """:class:`_FusedLayer` for M models at once: parameters and rows carry a member axis.
+
+    The linear maps are batched matrix products over the member axis; the
+    attention core runs once over all members' sequences (it has no
+    parameters); residual + LayerNorm runs per member (its scale and shift
+    differ). Member m's rows see only member m's weights, so each member's
+    output and gradients are the single-model layer's, up to float32 rounding.
+    """
+
+    @staticmethod
+    def forward(ctx, x, pad, drop, n_seq, t, n_heads, q_scale, drop_scale, eps1, eps2,
+                w_qkv, b_qkv, w_out, b_out, g1, beta1, w1, b1, w2, b2, g2, beta2):
+        lib = _state["lib"]
+        m_count, n, h = x.shape
+        d = h // n_heads
+        qkv = torch.baddbmm(b_qkv.unsqueeze(1), x, w_qkv.transpose(1, 2))
+        probs = torch.empty((n_seq, n_heads, t, t))
+        att = torch.empty((m_count, n, h))
+        scratch = torch.empty((2 * d + 4) * _padded(t))
+        lib.attention_forward(_ptr(qkv), _ptr(pad), _ptr(drop), n_seq, t, n_heads, d, q_scale,
+                              drop_scale, _ptr(probs), _ptr(att), _ptr(scratch))
+        a = torch.baddbmm(b_out.unsqueeze(1), att, w_out.transpose(1, 2))
+        y1, xhat1 = torch.empty((m_count, n, h)), torch.empty((m_count, n, h))
+        rstd1 = torch.empty((m_count, n))
+        _each(lib.add_layernorm_forward, m_count, x, a, g1, beta1, n, h, eps1, y1, xhat1, rstd1)
+        pre = torch.baddbmm(b1.unsqueeze(1), y1, w1.transpose(1, 2))
+        act = torch.nn.functional.gelu(pre)
+        f = torch.baddbmm(b2.unsqueeze(1), act, w2.transpose(1, 2))
+        y2, xhat2 = torch.empty((m_count, n, h)), torch.empty((m_count, n, h))
+        rstd2 = torch.empty((m_count, n))
+        _each(lib.add_layernorm_forward, m_count, y1, f, g2, beta2, n, h, eps2, y2, xhat2, rstd2)
+        ctx.shape = (n_seq, t, n_heads, q_scale, drop_scale)
+        ctx.save_for_backward(x, drop, qkv, probs, att, y1, xhat1, rstd1, pre, act, xhat2,
+                              rstd2, w_qkv, w_out, g1, w1, w2, g2)
+        return y2
+
+    @staticmethod
+    def backward(ctx, grad):
+        lib = _state["lib"]
+        (x, drop, qkv, probs, att, y1, xhat1, rstd1, pre, act, xhat2, rstd2,
+         w_qkv, w_out, g1, w1, w2, g2) = ctx.saved_tensors
+        n_seq, t, n_heads, q_scale, drop_scale = ctx.shape
+        m_count, n, h = x.shape
+        dy2 = grad.contiguous()
+        du2 = torch.empty((m_count, n, h))
+        dg2, dbeta2 = torch.empty((m_count, h)), torch.empty((m_count, h))
+        _each(lib.layernorm_backward, m_count, dy2, xhat2, rstd2, g2, n, h, du2, dg2, dbeta2)
+        dw2, db2 = torch.bmm(du2.transpose(1, 2), act), du2.sum(1)
+        dpre = torch.ops.aten.gelu_backward(torch.bmm(du2, w2), pre)
+        dw1, db1 = torch.bmm(dpre.transpose(1, 2), y1), dpre.sum(1)
+        dy1 = torch.baddbmm(du2, dpre, w1)
+        du1 = torch.empty((m_count, n, h))
+        dg1, dbeta1 = torch.empty((m_count, h)), torch.empty((m_count, h))
+        _each(lib.layernorm_backward, m_count, dy1, xhat1, rstd1, g1, n, h, du1, dg1, dbeta1)
+        dw_out, db_out = torch.bmm(du1.transpose(1, 2), att), du1.sum(1)
+        datt = torch.bmm(du1, w_out)
+        dqkv = torch.empty((m_count, n, 3 * h))
+        scratch = torch.empty((4 * (h // n_heads) + 3) * _padded(t))
+        lib.attention_backward(_ptr(qkv), _ptr(drop), _ptr(probs), _ptr(datt), n_seq, t,
+                               n_heads, h // n_heads, q_scale, drop_scale, _ptr(dqkv),
+                               _ptr(scratch))
+        dw_qkv, db_qkv = torch.bmm(dqkv.transpose(1, 2), x), dqkv.sum(1)
+        dx = torch.baddbmm(du1, dqkv, w_qkv)
+        return (dx, None, None, None, None, None, None, None, None, None,
+                dw_qkv, db_qkv, dw_out, db_out, dg1, dbeta1, dw1, db1, dw2, db2, dg2, dbeta2)
+
+
+def stacked_fused_layer(x, key_pad, drop, n_heads, q_scale, drop_scale, eps1, eps2, params):
+    """One encoder layer for M models at once through the fused kernels.
+
+    Parameters
+    ----------
+    x : torch.Tensor of shape (M, S, T, H)
+        Member m's S sequences of length T (float32, CPU).
+    key_pad : torch.BoolTensor of shape (M, S, T)
+    drop : torch.BoolTensor of shape (M, S, heads, T, T) or None
+        Attention-probability drop masks (True = dropped), drawn by the caller.
+    params : sequence of 12 tensors
+        The layer's weights with a leading member axis, in the order of
+        :func:`fused_layer` (qkv, out, ln1, ff1, ff2, ln2; weight then bias).
+
+    Returns
+    -------
+    torch.Tensor of shape (M, S, T, H)
+    """
+    m_count, s, t, h = x.shape
+    pad = key_pad.contiguous().view(torch.uint8)
+    drop8 = None if drop is None else drop.contiguous().view(torch.uint8)
+    y = _StackedFusedLayer.apply(
+        x.reshape(m_count, s * t, h).contiguous(), pad, drop8, m_count * s, t, n_heads,
+        q_scale, drop_scale if drop is not None else 1.0, eps1, eps2,
+        *(p.contiguous() for p in params))
+    return y.view(m_count, s, t, h)
 
 
 def fused_layer(layer, x: torch.Tensor, key_pad: torch.Tensor) -> torch.Tensor:
