@@ -79,6 +79,10 @@ ENCODER_DROPOUT = {"dropout": 0.0, "attention_dropout": 0.1}
 #: 16-bit dropout masks (``sip_theory.models.drop_mask``) and fused AdamW.
 #: 3: the encoder layers run through the fused CPU kernels where they apply
 #: (``TransformerConfig.kernel = "auto"``; each run records the kernel it used).
+#: How runs are *executed* is not a code version but recorded in each run: the
+#: device, the kernel fallback and the stacking of seeds (``reproduce --stack``,
+#: :func:`sip_theory.models.train_together`) change only float32 rounding, so a
+#: stored run of the same configuration is resumed whichever way it was trained.
 TRAINING_CODE_VERSION = 3
 
 #: Node text of the paper profile: the official pipeline's per-character text.

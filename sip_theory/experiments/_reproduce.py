@@ -885,9 +885,10 @@ def _summary_md(summary, agg) -> str:
               "convention) is kept in summary.json and table.csv. "
               "LC = local consistency of the FT labels on G_PT (Theorem 1's prediction).", "",
               "Reproducibility: a run is bit-identical when repeated on the same machine with "
-              "the same torch version, thread count and encoder kernel (each run record's "
-              "`encoder_kernel`: the fused CPU kernels, or plain torch where they cannot "
-              "run); on another machine float32 training "
+              "the same torch version, thread count, encoder kernel and stacking (each run "
+              "record's `encoder_kernel`: the fused CPU kernels, or plain torch where they "
+              "cannot run, and `stacked_runs`, how many seeds of its arm were trained with it "
+              "as one computation, `--stack`); on another machine float32 training "
               "differs in the last bits and the runs drift apart, so only statistics over "
               "seeds are comparable (`compare_with_stored` checks a re-run against these "
               "results within the seed interval).", "",
