@@ -108,11 +108,9 @@ class _Stack(nn.Module):
         self.p = dict(zip(self.names, self.stacked, strict=True))
 
     def _layer_params(self, i):
-        pre = f"enc.layers.{i}."
-        keys = ("attn.qkv.weight", "attn.qkv.bias", "attn.out.weight", "attn.out.bias",
-                "ln1.weight", "ln1.bias", "ff1.weight", "ff1.bias", "ff2.weight", "ff2.bias",
-                "ln2.weight", "ln2.bias")
-        return [self.p[pre + k] for k in keys]
+        from ._native import LAYER_PARAMS
+
+        return [self.p[f"enc.layers.{i}.{name}"] for name in LAYER_PARAMS]
 
     def forward(self, blocks):
         """Embed each member's token block; returns ``(embeddings, hidden)`` with a member axis.
@@ -313,9 +311,5 @@ def train_together(trainers, *, epochs: int | None = None, max_steps: int | None
                 raise ValueError("an evaluation callback asked to stop early; members of "
                                  "train_together step together (train it alone)")
     for tr in trainers:
-        if tr.eval_fn is not None and tr.history and tr.history[-1]["step"] == tr.step:
-            last = tr.history[-1]
-            if tr.epoch % tr.config.eval_every != 0:
-                res = tr.eval_fn(tr) or {}
-                last.update({k: v for k, v in res.items() if k != "stop"})
+        tr._final_eval()
     return [tr.history for tr in trainers]

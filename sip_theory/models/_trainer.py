@@ -526,6 +526,13 @@ class SIPTTrainer:
             return True
         return epochs is not None and self.epoch >= epochs
 
+    def _final_eval(self) -> None:
+        """Evaluate after the last step when the last epoch was not an evaluation epoch."""
+        if self.eval_fn is not None and self.history and self.history[-1]["step"] == self.step:
+            if self.epoch % self.config.eval_every != 0 and not self._stop:
+                res = self.eval_fn(self) or {}
+                self.history[-1].update({k: v for k, v in res.items() if k != "stop"})
+
     # ------------------------------------------------------------------ public
     def fit(self, *, epochs: int | None = None, max_steps: int | None = None) -> list[dict]:
         """Train until ``epochs`` epochs or ``max_steps`` steps in total (config defaults).
@@ -564,11 +571,7 @@ class SIPTTrainer:
                     self.save_checkpoint(self.config.checkpoint_path)
         finally:
             bar.close()
-        if self.eval_fn is not None and self.history and self.history[-1]["step"] == self.step:
-            last = self.history[-1]
-            if self.epoch % self.config.eval_every != 0 and not self._stop:
-                res = self.eval_fn(self) or {}
-                last.update({k: v for k, v in res.items() if k != "stop"})
+        self._final_eval()
         if self.config.checkpoint_path:
             self.save_checkpoint(self.config.checkpoint_path)
         return self.history

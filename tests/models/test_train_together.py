@@ -200,3 +200,19 @@ def test_refuses_stepped_trainers_different_epoch_lengths_and_early_stops():
     stopper[1].eval_fn = lambda tr: {"stop": True}
     with pytest.raises(ValueError, match="stop early"):
         train_together(stopper)
+
+
+@needs_kernels
+def test_stacked_training_is_bit_identical_when_repeated_in_one_process():
+    """The README's claim: same machine, thread count, kernel and stacking -> same digits."""
+    sizes = [(0, 12, 9), (1, 15, 7)]
+    first = [_build(s, n=n, length=w) for s, n, w in sizes]
+    second = [_build(s, n=n, length=w) for s, n, w in sizes]
+    h1, h2 = train_together(first), train_together(second)
+
+    def _results(hist):  # everything but the step timings
+        return [[{k: v for k, v in h.items() if k != "seconds"} for h in run] for run in hist]
+
+    assert _results(h1) == _results(h2)
+    for a, b in zip(first, second, strict=True):
+        assert torch.equal(a.embed(), b.embed())

@@ -36,10 +36,16 @@ from pathlib import Path
 
 import torch
 
-__all__ = ["MAX_HEAD_DIM", "fused_layer", "kernel_info", "native_available", "stacked_fused_layer"]
+__all__ = ["LAYER_PARAMS", "MAX_HEAD_DIM", "fused_layer", "kernel_info", "native_available",
+           "stacked_fused_layer"]
 
 #: Widest attention head the fused kernel takes (its per-row query buffer).
 MAX_HEAD_DIM = 64
+
+#: A layer's parameters in the order the fused kernels take them (names within the layer).
+LAYER_PARAMS = ("attn.qkv.weight", "attn.qkv.bias", "attn.out.weight", "attn.out.bias",
+                "ln1.weight", "ln1.bias", "ff1.weight", "ff1.bias", "ff2.weight", "ff2.bias",
+                "ln2.weight", "ln2.bias")
 
 _SOURCE = Path(__file__).with_name("encoder_kernels.c")
 # -march=native can fail on odd CPUs; -Wno-psabi: the 32-byte vector ABI note of GCC
@@ -299,8 +305,7 @@ def stacked_fused_layer(x, key_pad, drop, n_heads, q_scale, drop_scale, eps1, ep
     drop : torch.BoolTensor of shape (M, S, heads, T, T) or None
         Attention-probability drop masks (True = dropped), drawn by the caller.
     params : sequence of 12 tensors
-        The layer's weights with a leading member axis, in the order of
-        :func:`fused_layer` (qkv, out, ln1, ff1, ff2, ln2; weight then bias).
+        The layer's weights with a leading member axis, in :data:`LAYER_PARAMS` order.
 
     Returns
     -------
@@ -333,9 +338,7 @@ def fused_layer(layer, x: torch.Tensor, key_pad: torch.Tensor) -> torch.Tensor:
         mask = attn.attn_drop.mask((bsz, attn.n_heads, t, t), x.device)
         drop = mask.contiguous().view(torch.uint8)
     pad = key_pad.contiguous().view(torch.uint8)
-    params = (attn.qkv.weight, attn.qkv.bias, attn.out.weight, attn.out.bias,
-              layer.ln1.weight, layer.ln1.bias, layer.ff1.weight, layer.ff1.bias,
-              layer.ff2.weight, layer.ff2.bias, layer.ln2.weight, layer.ln2.bias)
+    params = [layer.get_parameter(name) for name in LAYER_PARAMS]
     return _FusedLayer.apply(
         x.contiguous(), pad, drop, attn.n_heads, attn.head_dim ** -0.5,
         attn.attn_drop.scale if drop is not None else 1.0, layer.ln1.eps, layer.ln2.eps,
