@@ -15,8 +15,11 @@ JOBS ?= 2
 $(VENV)/.installed-base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	# the CPU wheel first: an unpinned torch would pull a multi-GB CUDA build
-	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e .
+	$(PY) -m pip install --quiet --no-compile torch==2.13.0
+	$(PY) -m pip install --quiet --no-compile -e .
+	# byte-compile only the modules the jobs import (--no-compile skips all of torch's
+	# thousands of files: about 50 s of set-up), so no worker compiles them again
+	PYTHONDONTWRITEBYTECODE= $(PY) -c "import sip_theory.cli, sip_theory.experiments, matplotlib.pyplot"
 	touch $@
 
 $(VENV)/.installed: $(VENV)/.installed-base

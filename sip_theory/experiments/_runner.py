@@ -46,13 +46,15 @@ __all__ = [
 
 _TASKS: dict[str, Callable[..., dict]] = {}
 _GROUP_TASKS: dict[str, Callable[..., list]] = {}
+_GROUP_KEYS: dict[str, Callable] = {}
 
 
 class RunFailedError(RuntimeError):
     """Raised when one or more runs of an experiment failed (their errors are stored)."""
 
 
-def register_task(name: str, *, group: Callable[..., list] | None = None):
+def register_task(name: str, *, group: Callable[..., list] | None = None,
+                  group_key: Callable | None = None):
     """Register ``func(run: RunSpec, *, device: str) -> dict`` as the task ``name``.
 
     The function returns a JSON-serializable dict with at least a ``"metrics"``
@@ -63,6 +65,12 @@ def register_task(name: str, *, group: Callable[..., list] | None = None):
     of one experiment and arm at once (returning, per run, its dict or the
     exception that stopped it); :func:`run_experiments` uses it with
     ``group_size > 1``.
+
+    ``group_key``, optional: ``group_key(run) -> hashable`` says which pending
+    units may share a group (default: those of one experiment and arm). A key
+    can span experiments, for units the group function may train once (the
+    synthetic task's LM arms across noise levels); the runner then puts in one
+    group at most ``group_size`` distinct seeds with all their units.
 
     Examples
     --------
@@ -79,6 +87,10 @@ def register_task(name: str, *, group: Callable[..., list] | None = None):
             _GROUP_TASKS[name] = group
         else:
             _GROUP_TASKS.pop(name, None)
+        if group is not None and group_key is not None:
+            _GROUP_KEYS[name] = group_key
+        else:
+            _GROUP_KEYS.pop(name, None)
         return func
 
     return deco
@@ -249,7 +261,7 @@ def _execute(run: RunSpec, device: str, torch_threads: int | None) -> dict:
 
 
 def _execute_group(runs: list, device: str, torch_threads: int | None) -> list[dict]:
-    """Run units of one experiment and arm through their task's group function (never raises).
+    """Run units of one group (:func:`_groups`) through their task's group function (never raises).
 
     Each record's ``wall_time_s`` is its share of the group's wall time, and
     ``group`` names the group's size, run ids and total wall time.
@@ -291,17 +303,32 @@ def _execute_group(runs: list, device: str, torch_threads: int | None) -> list[d
     return records
 
 
+def _group_key(name: str, run) -> tuple:
+    if run.task not in _GROUP_TASKS:
+        return (name, run.arm, run.run_id)
+    if run.task in _GROUP_KEYS:
+        return (run.task, _GROUP_KEYS[run.task](run))
+    return (name, run.arm)
+
+
 def _groups(todo: list, group_size: int) -> list[list]:
-    """Pending (name, run) pairs in chunks of at most ``group_size`` sharing experiment and arm."""
+    """Pending (name, run) pairs in groups sharing a key, each with at most ``group_size`` seeds.
+
+    The key is the experiment and arm, or the task's ``group_key``; a group holds
+    every pending unit of its seeds under that key (one per seed unless the key
+    spans experiments).
+    """
     if group_size <= 1:
         return [[item] for item in todo]
     by_key: dict = {}
     for name, run in todo:
-        key = (name, run.arm) if run.task in _GROUP_TASKS else (name, run.arm, run.run_id)
-        by_key.setdefault(key, []).append((name, run))
+        by_seed = by_key.setdefault(_group_key(name, run), {})
+        by_seed.setdefault(run.seed, []).append((name, run))
     out = []
-    for items in by_key.values():
-        out.extend(items[i:i + group_size] for i in range(0, len(items), group_size))
+    for by_seed in by_key.values():
+        seeds = list(by_seed)
+        for i in range(0, len(seeds), group_size):
+            out.append([item for seed in seeds[i:i + group_size] for item in by_seed[seed]])
     return out
 
 
@@ -345,9 +372,10 @@ def run_experiment(
     torch_threads : int, optional
         ``torch.set_num_threads`` in each worker (default: 1 when ``jobs > 1``).
     group_size : int, default 1
-        Up to this many pending units of one arm go to the task's group function
-        at once (tasks registered with ``group``; the synthetic task trains them as
-        one stacked computation, :func:`~sip_theory.models.train_together`).
+        Up to this many seeds of one arm go to the task's group function at once
+        (tasks registered with ``group``; the synthetic task trains them as one
+        stacked computation, :func:`~sip_theory.models.train_together`, and trains
+        once the units its ``group_key`` puts together whose training is identical).
         Each unit is still stored, and resumed, on its own.
 
     Returns

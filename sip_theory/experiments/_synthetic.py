@@ -71,6 +71,7 @@ the official code averaged over the concatenated 2B pair terms, half of it.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Mapping
@@ -461,16 +462,21 @@ def run_synthetic(run, *, device: str = "cpu") -> dict:
 
 
 def run_synthetic_together(runs, *, device: str = "cpu") -> list:
-    """Runner group task: several runs of one arm trained as one stacked computation.
+    """Runner group task: several runs trained as one stacked computation, each training once.
 
     Each run is set up exactly as by :func:`run_synthetic` (its own data, text,
-    initialization and seed streams); where
+    initialization and seed streams). Runs whose training is identical (equal
+    :meth:`~sip_theory.models.SIPTTrainer.fingerprint`, with the labels its
+    learning curve scores: the LM-only arms of one seed across the noise levels,
+    whose training never reads the graph) are trained once and each measured
+    on its own graph and labels. Where
     :func:`sip_theory.models.together_blocker` allows it (CPU, fused kernels, the
-    same encoder and schedule) they are trained by
-    :func:`sip_theory.models.train_together`, else one after another. Each run
-    is then measured alone. A run's record says how many runs were trained with
-    it (``encoder_kernel.stacked_runs``) and its ``train_seconds`` is its share
-    of the common training time.
+    same encoder and schedule) the distinct trainings run as
+    :func:`sip_theory.models.train_together`, else one after another. A run's
+    record says how many trainings were stacked with it
+    (``encoder_kernel.stacked_runs``) and which runs shared its training
+    (``shared_training``); its ``train_seconds`` is its training's share of the
+    common training time.
 
     Returns
     -------
@@ -480,42 +486,71 @@ def run_synthetic_together(runs, *, device: str = "cpu") -> list:
     """
     from ..models import together_blocker, train_together
 
-    jobs, out = [], [None] * len(runs)
+    jobs, out = {}, [None] * len(runs)
+    sharing: dict = {}  # fingerprint -> indices of the runs it trains
     for i, run in enumerate(runs):
         try:
-            jobs.append((i, _SyntheticRun(run, device)))
+            job = _SyntheticRun(run, device)
+            key = job.trainer.fingerprint(np.ascontiguousarray(job.y_main).tobytes())
         except Exception as exc:  # noqa: BLE001 - the runner stores it as that run's failure
             out[i] = exc
-    trainers = [job.trainer for _, job in jobs]
-    if len(jobs) > 1 and device == "cpu" and together_blocker(trainers) is None:
+            continue
+        jobs[i] = job
+        sharing.setdefault(key, []).append(i)
+    lead = [jobs[idx[0]] for idx in sharing.values()]
+
+    def finish(hist, share, stacked, idx):
+        src = jobs[idx[0]]
+        ids = [runs[i].run_id for i in idx] if len(idx) > 1 else None
+        for i in idx:
+            jobs[i].adopt_training(src)
+            out[i] = _finish_or_error(jobs[i], hist, share, stacked, shared=ids)
+
+    trainers = [job.trainer for job in lead]
+    if len(lead) > 1 and device == "cpu" and together_blocker(trainers) is None:
         t1 = time.perf_counter()
         try:
             histories = train_together(trainers)
         except Exception as exc:  # noqa: BLE001
-            for i, _ in jobs:
-                out[i] = exc
-            return out
-        share = (time.perf_counter() - t1) / len(jobs)
-        for (i, job), hist in zip(jobs, histories, strict=True):
-            out[i] = _finish_or_error(job, hist, share, len(jobs))
+            return [exc if o is None else o for o in out]
+        share = (time.perf_counter() - t1) / len(lead)
+        for idx, hist in zip(sharing.values(), histories, strict=True):
+            finish(hist, share, len(lead), idx)
         return out
-    for i, job in jobs:
+    for idx in sharing.values():
         t1 = time.perf_counter()
         try:
-            hist = job.trainer.fit()
+            hist = jobs[idx[0]].trainer.fit()
         except Exception as exc:  # noqa: BLE001
-            out[i] = exc
+            for i in idx:
+                out[i] = exc
             continue
-        out[i] = _finish_or_error(job, hist, time.perf_counter() - t1, 1)
+        finish(hist, time.perf_counter() - t1, 1, idx)
     return out
 
 
-register_task("synthetic", group=run_synthetic_together)(run_synthetic)
+def _synthetic_group_key(run) -> str:
+    """Which pending runs :func:`run_synthetic_together` may receive together.
+
+    One experiment's arm; but LM-only arms (lambda_SI = 0) of experiments that
+    differ only in ``dataset.noise`` (the CLIQUES noise sweep) share a key, since
+    their training never reads the graph. The key only brings runs together:
+    which of them train once is decided by fingerprint.
+    """
+    p = dict(run.params)
+    if float(p.get("lambda_si", 0.0)) == 0.0:
+        p["dataset"] = {k: v for k, v in dict(p.get("dataset", {})).items() if k != "noise"}
+        return "lm-any-noise:" + json.dumps(p, sort_keys=True)
+    return f"{run.experiment}/{run.arm}"
 
 
-def _finish_or_error(job, history, t_train, stacked_runs):
+register_task("synthetic", group=run_synthetic_together,
+              group_key=_synthetic_group_key)(run_synthetic)
+
+
+def _finish_or_error(job, history, t_train, stacked_runs, shared=None):
     try:
-        return job.finish(history, t_train, stacked_runs=stacked_runs)
+        return job.finish(history, t_train, stacked_runs=stacked_runs, shared_training=shared)
     except Exception as exc:  # noqa: BLE001
         return exc
 
@@ -591,10 +626,19 @@ class _SyntheticRun:
                           pt_graph=pt_graph, tasks=tasks, labels_pt=labels_pt,
                           labels_ft=labels_ft, widths=widths, encoder=encoder,
                           objective=objective, kernel=kernel, trainer=trainer, main=main,
-                          curve=curve)
+                          y_main=y_main, curve=curve)
 
-    def finish(self, history, t_train, *, stacked_runs):
-        """Measure the trained embeddings; the run's result dict."""
+    def adopt_training(self, other: _SyntheticRun) -> None:
+        """Measure with ``other``'s trainer, encoder and curve (a training identical to ours)."""
+        if other is not self:
+            self.trainer, self.encoder = other.trainer, other.encoder
+            self.objective, self.curve = other.objective, other.curve
+
+    def finish(self, history, t_train, *, stacked_runs, shared_training=None):
+        """Measure the trained embeddings; the run's result dict.
+
+        ``shared_training``: the run ids trained by this run's one training, if several.
+        """
         (p, seeds, t_data, data, pt, ft, corpus, tok_pt, tok_ft, text, pt_graph, tasks,
          labels_pt, labels_ft, widths, encoder, objective, kernel, trainer, main, curve) = (
             self.p, self.seeds, self.t_data, self.data, self.pt, self.ft, self.corpus,
@@ -645,6 +689,7 @@ class _SyntheticRun:
             "encoder_config": encoder.config.to_dict(),
             "encoder_kernel": kernel,
             "curve": curve,
+            "shared_training": list(shared_training) if shared_training else None,
             "history": thin,
             "timing": {"data_s": t_data, "train_s": t_train},
         }

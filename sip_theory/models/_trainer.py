@@ -576,6 +576,80 @@ class SIPTTrainer:
             self.save_checkpoint(self.config.checkpoint_path)
         return self.history
 
+    def fingerprint(self, *extra: bytes) -> str:
+        """A hash of everything :meth:`fit` reads from here on; equal hashes train alike.
+
+        Covers the configuration (but ``progress``), the device, the data rows, the
+        anchors, the step and epoch counters, the state of both random streams, the
+        classes, configurations, parameters and buffers of the encoder and
+        objective, and the graph's edges when L_SI is trained (with
+        ``lambda_si = 0`` :meth:`fit` never reads them: the sampler is not called).
+        ``eval_fn`` is code, so what it reads besides the trainer goes in ``extra``.
+
+        Parameters
+        ----------
+        *extra : bytes
+            Further inputs of the run (for example the labels an ``eval_fn`` scores).
+
+        Returns
+        -------
+        str
+            A SHA-256 hex digest.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from sip_theory.graphs import cliques_from_labels
+        >>> from sip_theory.models import MLPEncoder, MaskedFeatureReconstruction
+        >>> def trainer(labels, lam):
+        ...     enc = MLPEncoder(4, hidden_sizes=[4], out_features=2, seed=0)
+        ...     return SIPTTrainer(enc, cliques_from_labels(labels), torch.eye(4), lambda_si=lam,
+        ...                        objective=MaskedFeatureReconstruction(2, 4, seed=0))
+        >>> trainer([0, 0, 1, 1], 0.0).fingerprint() == trainer([0, 1, 0, 1], 0.0).fingerprint()
+        True
+        >>> trainer([0, 0, 1, 1], 0.5).fingerprint() == trainer([0, 1, 0, 1], 0.5).fingerprint()
+        False
+        """
+        import hashlib
+        import json
+
+        h = hashlib.sha256()
+
+        def text(obj):
+            h.update(json.dumps(obj, sort_keys=True, default=repr).encode() + b"\0")
+
+        def tensor(name, t):
+            t = t.detach().cpu().contiguous()
+            text([name, str(t.dtype), list(t.shape)])
+            h.update(t.numpy().tobytes() if t.dtype != torch.bfloat16 else
+                     t.float().numpy().tobytes())
+
+        cfg = {k: v for k, v in self.config.to_dict().items() if k != "progress"}
+        text([cfg, str(self.device), self.step, self.epoch, self._plan_pos,
+              self.np_rng.bit_generator.state])
+        tensor("torch_gen", self.torch_gen.get_state())
+        data = self.data if isinstance(self.data, Mapping) else {"": self.data}
+        for key in sorted(data):
+            tensor(f"data/{key}", data[key])
+        h.update(self.anchor_nodes.tobytes())
+        if self._plan is not None:
+            for key in sorted(self._plan):
+                h.update(np.asarray(self._plan[key]).tobytes())
+        for name, mod in (("encoder", self.encoder), ("objective", self.objective)):
+            if mod is None:
+                text([name, None])
+                continue
+            mod_cfg = getattr(mod, "config", None)
+            text([name, type(mod).__qualname__, mod_cfg.to_dict() if hasattr(mod_cfg, "to_dict")
+                  else repr(mod_cfg), mod.training])
+            for key, value in mod.state_dict().items():
+                tensor(f"{name}/{key}", value)
+        if float(self.config.lambda_si) > 0:
+            text(["graph", self.graph.content_hash(), self.config.negatives])
+        for item in extra:
+            h.update(bytes(item) + b"\0")
+        return h.hexdigest()
+
     @torch.no_grad()
     def embed(self, data=None, *, batch_size: int = 1024) -> torch.Tensor:
         """Embeddings of ``data`` (default: every node) in eval mode under ``no_grad``.

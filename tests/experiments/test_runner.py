@@ -10,6 +10,7 @@ from sip_theory.experiments import (
     load_results,
     register_task,
     run_experiment,
+    run_experiments,
 )
 
 CALLS = []
@@ -164,3 +165,38 @@ def test_group_size_one_runs_units_alone_and_bad_group_size_is_refused(tmp_path)
     for bad in (0, -1, True, 1.5):
         with pytest.raises(ValueError, match="group_size"):
             run_experiment(spec, tmp_path, group_size=bad, progress=False)
+
+
+KEYED_CALLS = []
+
+
+def _keyed_group(runs, *, device="cpu"):
+    KEYED_CALLS.append(sorted((r.experiment, r.seed) for r in runs))
+    return [{"metrics": {"score": r.seed}} for r in runs]
+
+
+@register_task("test-keyed", group=_keyed_group, group_key=lambda run: run.arm)
+def _keyed_single(run, *, device="cpu"):
+    KEYED_CALLS.append([("single", run.seed)])
+    return {"metrics": {"score": run.seed}}
+
+
+def test_group_key_spanning_experiments_groups_whole_seeds(tmp_path):
+    KEYED_CALLS.clear()
+    specs = [ExperimentSpec(name, "test-keyed", seeds=[0, 1, 2]) for name in ("e1", "e2")]
+    recs = run_experiments(specs, tmp_path, group_size=2, progress=False)
+    # at most 2 seeds per group, each with its units of both experiments
+    assert KEYED_CALLS == [[("e1", 0), ("e1", 1), ("e2", 0), ("e2", 1)],
+                           [("e1", 2), ("e2", 2)]]
+    assert {name: [r["metrics"]["score"] for r in rs] for name, rs in recs.items()} == {
+        "e1": [0, 1, 2], "e2": [0, 1, 2]}
+    rec = json.loads(next((tmp_path / "e2" / "runs").glob("e2__*seed2__*.json")).read_text())
+    assert rec["group"]["size"] == 2
+
+
+def test_a_group_key_without_a_group_function_is_ignored(tmp_path):
+    register_task("test-keyless", group_key=lambda run: 0)(_keyed_single)
+    KEYED_CALLS.clear()
+    run_experiment(ExperimentSpec("k", "test-keyless", seeds=[0, 1]), tmp_path, group_size=2,
+                   progress=False)
+    assert KEYED_CALLS == [[("single", 0)], [("single", 1)]]

@@ -219,3 +219,34 @@ def test_reproduce_refuses_a_bad_stack():
     for bad in (0, -2, True):
         with pytest.raises(ValueError, match="stack"):
             reproduce("smoke", only="plane", stack=bad, progress=False)
+
+
+def test_lm_arms_of_the_noise_sweep_train_once_and_are_measured_on_their_own_graphs(tmp_path):
+    from sip_theory.experiments import run_experiments
+
+    specs = [ExperimentSpec(s.name, s.task, params={**s.params, "n_curve": 2,
+                                                     "train": {**s.params["train"],
+                                                               "max_steps": 4}},
+                            arms={"lm": s.arms["lm"]}, seeds=[0, 1])
+             for s in profile_specs("smoke", only="cliques_p00,cliques_p50")]
+    alone = run_experiments(specs, tmp_path / "alone", progress=False)
+    shared = run_experiments(specs, tmp_path / "shared", progress=False, group_size=2)
+    for name in ("cliques_p00", "cliques_p50"):
+        for a, s in zip(alone[name], shared[name], strict=True):
+            assert a["shared_training"] is None and s["group"]["size"] == 4
+            # measured on its own graph: LC falls with noise, the embedding is the same
+            assert s["metrics"]["topic"]["lc"] == a["metrics"]["topic"]["lc"]
+            assert s["metrics"]["final_loss"] == pytest.approx(a["metrics"]["final_loss"],
+                                                               rel=1e-3)
+    for p00, p50 in zip(shared["cliques_p00"], shared["cliques_p50"], strict=True):
+        if p00["dataset"]["corpus"] == p50["dataset"]["corpus"] and (
+                p00["dataset"]["generation"]["attempt"] == p50["dataset"]["generation"]["attempt"]):
+            assert p00["shared_training"] == p50["shared_training"] == [p00["run_id"],
+                                                                        p50["run_id"]]
+            assert p00["metrics"]["final_loss"] == p50["metrics"]["final_loss"]
+            assert p00["curve"] == p50["curve"]
+        else:  # a rejected generation at p = 0 gives other text: trained apart
+            assert p00["shared_training"] is None
+    assert alone["cliques_p00"][0]["metrics"]["topic"]["lc"] > (
+        alone["cliques_p50"][0]["metrics"]["topic"]["lc"])
+    assert any(r["shared_training"] for r in shared["cliques_p00"])

@@ -247,3 +247,43 @@ def test_per_anchor_losses_see_one_row_per_anchor_with_two_masked_copies():
     tr.loss_fn.forward = spy
     tr.fit(max_steps=1)
     assert seen == [(N, N)]
+
+
+def _fp_trainer(labels=LABELS, tokens=None, enc_seed=0, **overrides):
+    enc = TransformerEncoder("tiny", vocab_size=24, seed=enc_seed, max_len=7)
+    kw = dict(lambda_si=0.0, batch_size=5, seed=3, lr=1e-3, max_steps=6)
+    kw.update(overrides)
+    return SIPTTrainer(enc, cliques_from_labels(labels), _tokens() if tokens is None else tokens,
+                       objective=MaskedTokenLM(enc, seed=1), **kw)
+
+
+def test_fingerprint_equal_means_the_same_training_and_the_graph_counts_only_with_si():
+    other = np.arange(N) // 4  # another graph on the same nodes (same anchors)
+    a, b = _fp_trainer(), _fp_trainer(labels=other)
+    assert a.fingerprint() == b.fingerprint()  # lambda_SI = 0: fit never reads the graph
+    a.fit()
+    b.fit()
+    _assert_bit_identical(a, b)
+    assert (_fp_trainer(lambda_si=0.1).fingerprint()
+            != _fp_trainer(labels=other, lambda_si=0.1).fingerprint())
+
+
+def test_fingerprint_changes_with_every_input_of_fit():
+    base = _fp_trainer().fingerprint()
+    tok = _tokens()
+    tok[3, 2] += 1  # one token of one row
+    changed = {
+        "tokens": _fp_trainer(tokens=tok),
+        "init": _fp_trainer(enc_seed=1),
+        "seed": _fp_trainer(seed=4),
+        "lr": _fp_trainer(lr=2e-3),
+        "steps": _fp_trainer(max_steps=7),
+        "anchors": _fp_trainer(anchors="all"),
+    }
+    for what, tr in changed.items():
+        assert tr.fingerprint() != base, what
+    assert _fp_trainer(progress=True).fingerprint() == base  # display only
+    tr = _fp_trainer()
+    tr.fit(max_steps=1)  # counters, plan, generator states and weights all moved
+    assert tr.fingerprint() != base
+    assert _fp_trainer().fingerprint(b"labels") != base
