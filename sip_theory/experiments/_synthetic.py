@@ -483,6 +483,25 @@ def run_synthetic_together(runs, *, device: str = "cpu") -> list:
     list
         Per run, its result dict (as :func:`run_synthetic`) or the exception
         that stopped it.
+
+    Examples
+    --------
+    Seed 0's LM-only arm of two noise levels: one training, two measurements.
+
+    >>> from sip_theory.experiments import profile_specs
+    >>> from sip_theory.experiments._runner import RunSpec
+    >>> runs = []
+    >>> for spec in profile_specs("smoke", only="cliques_p00,cliques_p50"):
+    ...     params = {**spec.params, **spec.arms["lm"], "n_curve": 0,
+    ...               "train": {**spec.params["train"], "max_steps": 2}}
+    ...     runs.append(RunSpec(spec.name, spec.task, "lm", 0, params))
+    >>> out = run_synthetic_together(runs)
+    >>> [len(o["shared_training"]) for o in out]
+    [2, 2]
+    >>> out[0]["metrics"]["final_loss"] == out[1]["metrics"]["final_loss"]
+    True
+    >>> out[0]["metrics"]["topic"]["lc"] > out[1]["metrics"]["topic"]["lc"]
+    True
     """
     from ..models import together_blocker, train_together
 
