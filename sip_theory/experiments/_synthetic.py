@@ -71,7 +71,6 @@ the official code averaged over the concatenated 2B pair terms, half of it.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections.abc import Mapping
@@ -79,7 +78,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..graphs._synthetic import _jsonable  # one JSON converter for dataset configs
-from ._runner import register_task
+from ._runner import _canonical, register_task
 
 __all__ = [
     "TEXT_KINDS",
@@ -559,7 +558,7 @@ def _synthetic_group_key(run) -> str:
     p = dict(run.params)
     if float(p.get("lambda_si", 0.0)) == 0.0:
         p["dataset"] = {k: v for k, v in dict(p.get("dataset", {})).items() if k != "noise"}
-        return "lm-any-noise:" + json.dumps(p, sort_keys=True)
+        return "lm-any-noise:" + _canonical(p)
     return f"{run.experiment}/{run.arm}"
 
 
