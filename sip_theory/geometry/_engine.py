@@ -17,12 +17,18 @@ Conventions, each one explicit:
 * A point is never its own neighbour (self-exclusion by index, not by value:
   a duplicate point is a neighbour at distance 0).
 * Ties are broken by index: neighbours are ordered by (distance, index).
-* Euclidean distances are computed as |x|^2 + |y|^2 - 2 x.y (one GEMM per
-  block); pairs for which that expansion could have lost all precision
-  (d^2 below a few hundred ulps of |x|^2 + |y|^2) are recomputed from the
-  difference, so duplicates are at distance exactly 0. Distances of graph
-  edges are always computed from the difference, so they are exactly
-  symmetric and do not depend on the blocking.
+* Blocks are computed fast, by one matrix product (|x|^2 + |y|^2 - 2 x.y,
+  or 1 - x.y / (|x||y|)); fast values depend on the blocking in their last
+  bits. Every *decision* follows the kernel's exactness rule
+  (:mod:`sip_theory._kernel`): the k nearest neighbours, the ranks of graph
+  neighbours, the nearest non-neighbour, the pair counts at each edge distance
+  and radius membership are decided on fast values only where the rounding
+  bound proves the exact values decide alike; the pairs in the band are
+  recomputed with the exact formula. Reported kNN, edge and radius distances
+  are exact values. So every result equals a brute force over the exact
+  values: it does not depend on the blocking, and passing a graph changes no
+  kNN result. Only the uniformity (a sum) and the pair histogram (bin counts
+  of fast values) use fast values as they are.
 """
 
 from __future__ import annotations
@@ -36,13 +42,13 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 
+from .._kernel import METRICS, band, exact_dissimilarities_torch, fast_error_factor
 from .._validation import check_one_of, check_positive_int
 from ._arrays import DEFAULT_MEMORY_BUDGET, SMALL_WORK, parse_memory, single_thread_if_small
 from ._distributed import Comm
 
 __all__ = ["BACKENDS", "METRICS", "chunk_size_for"]
 
-METRICS = ("euclidean", "sqeuclidean", "cosine", "dot")
 BACKENDS = ("torch", "faiss", "auto")
 
 # scratch tensors per block, in units of one (rows x n) distance block
@@ -244,9 +250,44 @@ class _Space:
             self.inv_r = self.inv_q if self.same else self._inv_norm(self.R, "reference")
         # relative size below which |x|^2+|y|^2-2x.y is recomputed from x - y
         self.rel_tol = 8.0 * max(d, 16) * torch.finfo(self.dtype).eps
-        self.edge_rows: np.ndarray | None = None  # CSR indptr of overridden (edge) entries
-        self.edge_cols: torch.Tensor | None = None
-        self.edge_vals: torch.Tensor | None = None
+        self.eps = float(torch.finfo(self.dtype).eps)
+        self.error_factor = fast_error_factor(d, self.dtype)
+        self._row_error: torch.Tensor | None = None
+
+    # -- the exactness rule: fast values within a rounding bound of a decision are redone
+    def exact(self, qi: torch.Tensor, rj: torch.Tensor) -> torch.Tensor:
+        """Exact float64 dissimilarities of the pairs (Q[qi], R[rj]) (the kernel's formula)."""
+        return exact_dissimilarities_torch(self.Q, qi, rj, self.metric,
+                                           y=None if self.same else self.R)
+
+    def row_error(self, r0: int, r1: int) -> torch.Tensor:
+        """Per query row, a float64 bound (native units) on |fast - exact| over all columns."""
+        if self._row_error is None:
+            f = self.error_factor * 1.01  # the norms below are themselves fast values
+            if self.metric in ("euclidean", "sqeuclidean"):
+                sq_q = self.sq_q.double()
+                err = f * (sq_q + self.sq_r.double().max())
+            elif self.metric == "cosine":
+                err = torch.full((self.n_queries,), 2.0 * f, dtype=torch.float64,
+                                 device=self.device)
+            else:
+                nq = torch.linalg.vector_norm(self.Q.double(), dim=1)
+                nr = nq if self.same else torch.linalg.vector_norm(self.R.double(), dim=1)
+                err = f * nq * nr.max()
+            self._row_error = err
+        return self._row_error[r0:r1]
+
+    def band(self, values: torch.Tensor, err: torch.Tensor) -> tuple:
+        """float64 interval holding the exact value of a pair whose fast value is ``values``
+        (and the fast value of a pair whose exact value it is)."""
+        return band(values.double(), err, self.metric, self.eps, xp=torch)
+
+    def to_fast(self, bound: torch.Tensor, up: bool) -> torch.Tensor:
+        """A float64 bound in the block dtype, rounded outwards (up or down)."""
+        t = bound.to(self.dtype)
+        toward = torch.full_like(t, math.inf if up else -math.inf)
+        wrong_side = t.double() < bound if up else t.double() > bound
+        return torch.where(wrong_side, torch.nextafter(t, toward), t)
 
     @staticmethod
     def _inv_norm(x: torch.Tensor, name: str) -> torch.Tensor:
@@ -260,24 +301,6 @@ class _Space:
                 "distance and normalised embeddings are undefined for them"
             )
         return 1.0 / norms
-
-    # -- canonical per-pair distances (exactly symmetric, blocking-independent)
-    def pair_distances(self, i: torch.Tensor, j: torch.Tensor, *, rows_per_step=None):
-        """Distances of pairs (Q[i], R[j]) from the coordinates directly."""
-        out = torch.empty(i.shape[0], dtype=self.dtype, device=self.device)
-        step = rows_per_step or max(1, (1 << 18) // max(1, self.Q.shape[1]))
-        for s in range(0, i.shape[0], step):
-            a, b = self.Q[i[s:s + step]], self.R[j[s:s + step]]
-            if self.metric in ("euclidean", "sqeuclidean"):
-                diff = a - b
-                v = (diff * diff).sum(1)
-                out[s:s + step] = _sqrt_(v) if self.metric == "euclidean" else v
-            elif self.metric == "cosine":
-                v = (a * b).sum(1) * self.inv_q[i[s:s + step]] * self.inv_r[j[s:s + step]]
-                out[s:s + step] = (1.0 - v).clamp(0.0, 2.0)
-            else:
-                out[s:s + step] = -(a * b).sum(1)
-        return out
 
     def gram(self, r0: int, r1: int, out: torch.Tensor | None = None) -> torch.Tensor:
         if out is None:
@@ -313,12 +336,6 @@ class _Space:
             G.neg_()
             if exclude_self:
                 G[ar, ar + r0] = math.inf
-        if self.edge_rows is not None:
-            p0, p1 = int(self.edge_rows[r0]), int(self.edge_rows[r1])
-            if p1 > p0:
-                deg = torch.as_tensor(np.diff(self.edge_rows[r0:r1 + 1]), device=self.device)
-                rows = torch.repeat_interleave(ar, deg)
-                G[rows, self.edge_cols[p0:p1]] = self.edge_vals[p0:p1]
         return G
 
     def _refine_small(self, D2: torch.Tensor, r0: int, r1: int) -> None:
@@ -383,99 +400,174 @@ class _Consumer:
         pass
 
 
-class _KNN(_Consumer):
-    """k nearest neighbours per query row, ordered by (distance, index)."""
+def _exact_candidates(space: _Space, blk: _Block, cap: torch.Tensor):
+    """(local row, column, exact value) of every entry with fast value <= cap[row], in
+    row-major order: the candidates whose exact value may decide a row's result."""
+    rows, cols = torch.nonzero(blk.D <= cap[:, None], as_tuple=True)
+    return rows, cols, space.exact(blk.r0 + rows, cols)
 
-    def __init__(self, n: int, k: int, dtype, device):
+
+def _order_within_rows(rows, key, cols):
+    """Permutation sorting entries by (row, key, column); ``rows``/``cols`` row-major sorted."""
+    perm = torch.sort(key, stable=True).indices
+    return perm[torch.sort(rows[perm], stable=True).indices]
+
+
+class _KNN(_Consumer):
+    """k nearest neighbours per query row, ordered by (exact distance, index).
+
+    The fast block gives each row's k-th smallest value T; only pairs whose fast
+    value could belong to an exact value <= the largest exact value of those k
+    (two error bounds above T) can be among the k nearest, so they alone are
+    recomputed exactly and ranked.
+    """
+
+    def __init__(self, n: int, k: int, space: _Space):
         self.k = k
-        self.indices = torch.zeros((n, k), dtype=torch.int64, device=device)
-        self.distances = torch.zeros((n, k), dtype=dtype, device=device)
+        self.space = space
+        self.indices = torch.zeros((n, k), dtype=torch.int64, device=space.device)
+        self.distances = torch.zeros((n, k), dtype=space.dtype, device=space.device)
 
     def update(self, blk: _Block) -> None:
-        D, k = blk.D, self.k
-        vals, idx = torch.topk(D, k, dim=1, largest=False, sorted=True)
-        if k < D.shape[1]:
-            thr = vals[:, -1]
-            if blk.has_sorted:
-                straddle = blk.sorted_rows()[:, k] == thr
-            else:
-                straddle = (D <= thr[:, None]).sum(1) > k
-            if bool(straddle.any()):
-                rows = torch.nonzero(straddle).flatten()
-                Ds, th = D[rows], thr[rows, None]
-                below = Ds < th
-                eq = Ds == th
-                room = k - below.sum(1, keepdim=True)
-                take = below | (eq & (torch.cumsum(eq, dim=1) <= room))
-                cols = torch.nonzero(take)[:, 1].view(-1, k)
-                idx[rows] = cols
-                vals[rows] = Ds.gather(1, cols)
-        idx, perm = torch.sort(idx, dim=1)
-        vals = vals.gather(1, perm)
-        vals, perm = torch.sort(vals, dim=1, stable=True)
-        idx = idx.gather(1, perm)
-        self.indices[blk.r0:blk.r1] = idx
-        self.distances[blk.r0:blk.r1] = vals
+        sp, k = self.space, self.k
+        T = torch.topk(blk.D, k, dim=1, largest=False, sorted=True).values[:, -1]
+        err = sp.row_error(blk.r0, blk.r1)
+        _, hi = sp.band(T, err)  # every one of the k has exact value <= hi
+        _, cap = sp.band(hi, err)  # a pair with exact value <= hi has fast value <= cap
+        rows, cols, ex = _exact_candidates(sp, blk, sp.to_fast(cap, up=True))
+        perm = _order_within_rows(rows, ex, cols)
+        counts = torch.bincount(rows, minlength=blk.r1 - blk.r0)
+        starts = torch.cumsum(counts, 0) - counts
+        take = perm[starts[:, None] + torch.arange(k, device=rows.device)[None, :]]
+        self.indices[blk.r0:blk.r1] = cols[take]
+        self.distances[blk.r0:blk.r1] = ex[take].to(sp.dtype)
 
     def reduce(self, comm: Comm) -> None:
         self.indices = comm.sum(self.indices)
         self.distances = comm.sum(self.distances)
 
 
-class _EdgeRanks(_Consumer):
-    """Within-row ranks of each graph neighbour and each row's smallest non-edge distance."""
+_BAND_VALUES = 1 << 22  # band members recomputed at once by the edge-rank consumer
 
-    def __init__(self, indptr: np.ndarray, indices: torch.Tensor, dtype, device):
+
+class _EdgeRanks(_Consumer):
+    """Within-row ranks of each graph neighbour and each row's smallest non-edge distance.
+
+    Ranks count the fast values that lie provably below (or at most) an edge's exact
+    distance, and recompute the band of fast values that could lie either side;
+    the nearest non-edge is found among the pairs within two error bounds of the
+    smallest fast non-edge value. ``values`` are the exact edge distances (float64).
+    """
+
+    def __init__(self, indptr: np.ndarray, indices: torch.Tensor, values: torch.Tensor,
+                 space: _Space):
         self.indptr = indptr
         self.indices = indices
-        m2 = int(indices.shape[0])
+        self.values = values
+        self.space = space
         n = indptr.shape[0] - 1
-        self.rank_lt = torch.zeros(m2, dtype=torch.int64, device=device)
-        self.rank_le = torch.zeros(m2, dtype=torch.int64, device=device)
-        self.distance = torch.zeros(m2, dtype=dtype, device=device)
-        self.min_nonedge = torch.zeros(n, dtype=dtype, device=device)
+        self.keys = (torch.repeat_interleave(torch.arange(n, device=space.device),
+                                             torch.as_tensor(np.diff(indptr), device=space.device))
+                     * space.n_columns + indices)
+        m2 = int(indices.shape[0])
+        self.rank_lt = torch.zeros(m2, dtype=torch.int64, device=space.device)
+        self.rank_le = torch.zeros(m2, dtype=torch.int64, device=space.device)
+        self.min_nonedge = torch.zeros(n, dtype=torch.float64, device=space.device)
 
     def update(self, blk: _Block) -> None:
-        D = blk.D
-        b, ncol = D.shape
+        sp, D = self.space, blk.D
+        b = D.shape[0]
         dev = D.device
         p0, p1 = int(self.indptr[blk.r0]), int(self.indptr[blk.r1])
         deg_np = np.diff(self.indptr[blk.r0:blk.r1 + 1])
-        maxdeg = int(deg_np.max()) if b else 0
         S = blk.sorted_rows()
-        width = maxdeg + 1
-        pad = torch.full((b, width), math.inf, dtype=D.dtype, device=dev)
+        err = sp.row_error(blk.r0, blk.r1)
+        deg = torch.as_tensor(deg_np, device=dev)
+        rows = torch.repeat_interleave(torch.arange(b, device=dev), deg)
+        cols = self.indices[p0:p1]
         if p1 > p0:
-            deg = torch.as_tensor(deg_np, device=dev)
-            rows = torch.repeat_interleave(torch.arange(b, device=dev), deg)
+            maxdeg = int(deg_np.max())
             starts = torch.as_tensor(self.indptr[blk.r0:blk.r1] - p0, device=dev)
             pos = torch.arange(p1 - p0, device=dev) - torch.repeat_interleave(starts, deg)
-            cols = self.indices[p0:p1]
-            t = D[rows, cols]
-            pad[rows, pos] = t
-            vals = pad[:, :maxdeg].contiguous()
-            lt = torch.searchsorted(S, vals, right=False)
-            le = torch.searchsorted(S, vals, right=True)
-            self.rank_lt[p0:p1] = lt[rows, pos]
-            self.rank_le[p0:p1] = le[rows, pos]
-            self.distance[p0:p1] = t
-        pos_sorted = torch.sort(pad, dim=1).values
-        if ncol >= width:
-            head = S[:, :width]
-        else:
-            head = torch.cat(
-                [S, torch.full((b, width - ncol), math.inf, dtype=S.dtype, device=dev)], 1
-            )
-        mismatch = head != pos_sorted
+            v = self.values[p0:p1]
+            lo, hi = sp.band(v, err[rows])
+            pad = torch.full((b, maxdeg), math.inf, dtype=D.dtype, device=dev)
+            pad[rows, pos] = sp.to_fast(lo, up=False)
+            below = torch.searchsorted(S, pad, right=False)[rows, pos]  # provably < v
+            pad[rows, pos] = sp.to_fast(hi, up=True)
+            upto = torch.searchsorted(S, pad, right=True)[rows, pos]  # provably <= v beyond
+            lt, le = below.clone(), below + 1  # a band holding the edge alone
+            flagged = torch.nonzero(upto - below > 1).flatten()
+            if flagged.numel():
+                self._resolve_band(blk, flagged, rows, v, below, upto, lt, le)
+            self.rank_lt[p0:p1] = lt
+            self.rank_le[p0:p1] = le
+        self._nearest_nonedge(blk, S, err, rows, cols)
+
+    def _resolve_band(self, blk, flagged, rows, v, below, upto, lt, le) -> None:
+        """Exact ranks for the edges whose band holds other pairs than the edge itself."""
+        sp = self.space
+        dev = blk.D.device
+        frows, inverse = torch.unique(rows[flagged], return_inverse=True)
+        order = torch.argsort(blk.D[frows], dim=1, stable=True)  # aligned with sorted_rows()
+        length = upto[flagged] - below[flagged]
+        cum = torch.cumsum(length, 0)
+        lo_e = 0
+        while lo_e < flagged.numel():
+            # a run of flagged edges with about _BAND_VALUES members
+            hi_e = int(torch.searchsorted(cum, (cum[lo_e] - length[lo_e]) + _BAND_VALUES,
+                                          right=True))
+            hi_e = max(hi_e, lo_e + 1)
+            f = flagged[lo_e:hi_e]
+            L = length[lo_e:hi_e]
+            owner = torch.repeat_interleave(torch.arange(f.numel(), device=dev), L)
+            offset = torch.arange(int(L.sum()), device=dev) - torch.repeat_interleave(
+                torch.cumsum(L, 0) - L, L)
+            member = order[inverse[lo_e:hi_e][owner], below[f][owner] + offset]
+            ex = sp.exact(blk.r0 + rows[f][owner], member)
+            target = v[f][owner]
+            lt[f] = below[f] + torch.zeros_like(L).index_add_(0, owner, (ex < target).long())
+            le[f] = below[f] + torch.zeros_like(L).index_add_(0, owner, (ex <= target).long())
+            lo_e = hi_e
+
+    def _nearest_nonedge(self, blk, S, err, rows, cols) -> None:
+        sp, D = self.space, blk.D
+        b, ncol = D.shape
+        dev = D.device
+        # the smallest fast value among non-edges: the sorted row's first entry that is not
+        # one of the row's edge values (fast values of edges read from the block)
+        deg = torch.bincount(rows, minlength=b) if rows.numel() else torch.zeros(
+            b, dtype=torch.int64, device=dev)
+        width = int(deg.max()) + 1 if b else 1
+        mine = torch.full((b, width), math.inf, dtype=D.dtype, device=dev)
+        if rows.numel():
+            starts = torch.cumsum(deg, 0) - deg
+            pos = torch.arange(rows.numel(), device=dev) - torch.repeat_interleave(starts, deg)
+            mine[rows, pos] = D[rows, cols]
+        mine = torch.sort(mine, dim=1).values
+        head = S[:, :width] if ncol >= width else torch.cat(
+            [S, torch.full((b, width - ncol), math.inf, dtype=S.dtype, device=dev)], 1)
+        mismatch = head != mine
         first = torch.argmax(mismatch.to(torch.uint8), dim=1)
-        found = mismatch.any(dim=1)
-        mn = head.gather(1, first[:, None]).squeeze(1)
-        self.min_nonedge[blk.r0:blk.r1] = torch.where(found, mn, torch.full_like(mn, math.inf))
+        found = mismatch.any(dim=1) & torch.isfinite(head.gather(1, first[:, None]).squeeze(1))
+        fmin = head.gather(1, first[:, None]).squeeze(1).double()
+        out = torch.full((b,), math.inf, dtype=torch.float64, device=dev)
+        if bool(found.any()):
+            _, hi = sp.band(fmin, err)  # the exact value of that pair is <= hi
+            _, cap = sp.band(hi, err)
+            cap = torch.where(found, cap, torch.full_like(cap, -math.inf))
+            r, c, ex = _exact_candidates(sp, blk, sp.to_fast(cap, up=True))
+            key = (blk.r0 + r) * sp.n_columns + c
+            at = torch.searchsorted(self.keys, key).clamp(max=max(self.keys.numel() - 1, 0))
+            is_edge = (self.keys[at] == key) if self.keys.numel() else torch.zeros_like(
+                key, dtype=torch.bool)
+            ex = torch.where(is_edge, torch.full_like(ex, math.inf), ex)
+            out = out.scatter_reduce(0, r, ex, reduce="amin")
+        self.min_nonedge[blk.r0:blk.r1] = out
 
     def reduce(self, comm: Comm) -> None:
         self.rank_lt = comm.sum(self.rank_lt)
         self.rank_le = comm.sum(self.rank_le)
-        self.distance = comm.sum(self.distance)
         self.min_nonedge = comm.sum(self.min_nonedge)
 
 
@@ -489,9 +581,15 @@ class _PairCounts(_Consumer):
     """
 
     def __init__(self, thresholds: torch.Tensor, hist_edges: torch.Tensor | None,
-                 capacity: int, workers: int = 1):
+                 capacity: int, workers: int = 1, space: _Space | None = None):
+        # thresholds: sorted exact values (float64); the buffers hold fast values, which are
+        # counted against the thresholds rounded to their dtype and corrected, for the pairs
+        # in a rounding band of some threshold, by their exact values
+        self.space = space
         self.on_cpu = thresholds.device.type == "cpu"
-        self.t = thresholds.cpu().numpy() if self.on_cpu else thresholds
+        self.t64 = thresholds.double().cpu().numpy()
+        fast = thresholds if space is None else thresholds.to(space.dtype)
+        self.t = fast.cpu().numpy() if self.on_cpu else fast
         self.h = None
         if hist_edges is not None:
             self.h = hist_edges.cpu().numpy() if self.on_cpu else hist_edges
@@ -501,6 +599,22 @@ class _PairCounts(_Consumer):
         self.le = np.zeros(len(self.t), dtype=np.int64)
         self.lt = np.zeros(len(self.t), dtype=np.int64)
         self.h_le = None if self.h is None else np.zeros(len(self.h), dtype=np.int64)
+        self.band_starts = self.band_ends = None
+        self.members: list = []  # (fast values, exact values) of pairs in a band
+        self.n_members = 0
+        if space is not None and thresholds.numel():
+            # the union of the thresholds' bands, with the largest row error
+            err = space.row_error(0, space.n_queries).max()
+            lo, hi = space.band(thresholds, err)
+            lo, hi = space.to_fast(lo, up=False), space.to_fast(hi, up=True)
+            # merge overlapping intervals: a new run starts where lo passes every earlier hi
+            run_hi = torch.cummax(hi, 0).values
+            new = torch.ones_like(lo, dtype=torch.bool)
+            new[1:] = lo[1:] > run_hi[:-1]
+            run = torch.cumsum(new.long(), 0) - 1
+            self.band_starts = lo[new]
+            self.band_ends = torch.full_like(self.band_starts, -math.inf).scatter_reduce(
+                0, run, hi, reduce="amax")
 
     def _state(self, like: torch.Tensor) -> list:
         key = threading.get_ident()
@@ -552,11 +666,51 @@ class _PairCounts(_Consumer):
         rect, tri = blk.upper_pieces()
         self._push(rect)
         self._push(tri)
+        if self.band_starts is None:
+            return
+        b = blk.r1 - blk.r0
+        rr, cc = torch.nonzero(self._in_band(rect), as_tuple=True)
+        qi, cj, f = blk.r0 + rr, blk.r1 + cc, rect[rr, cc]
+        if tri.numel():
+            iu = torch.triu_indices(b, b, 1, device=tri.device)
+            t_idx = torch.nonzero(self._in_band(tri)).flatten()
+            qi = torch.cat([qi, blk.r0 + iu[0][t_idx]])
+            cj = torch.cat([cj, blk.r0 + iu[1][t_idx]])
+            f = torch.cat([f, tri[t_idx]])
+        if f.numel() == 0:
+            return
+        ex = self.space.exact(qi, cj)
+        with self.lock:
+            self.members.append((f.cpu().numpy(), ex.cpu().numpy()))
+            self.n_members += f.numel()
+            if self.n_members >= self.capacity:
+                self._correct()
+
+    def _in_band(self, values: torch.Tensor) -> torch.Tensor:
+        q = torch.searchsorted(self.band_ends, values.contiguous(), right=False)
+        inside = q < self.band_ends.numel()
+        start = self.band_starts[q.clamp(max=self.band_ends.numel() - 1)]
+        return inside & (start <= values)
+
+    def _correct(self) -> None:
+        """Replace the band members' fast counts by their exact ones (called under the lock)."""
+        if not self.members:
+            return
+        f = np.sort(np.concatenate([m[0] for m in self.members]))
+        ex = np.sort(np.concatenate([m[1] for m in self.members]))
+        t_fast = self.t if self.on_cpu else self.t.cpu().numpy()
+        self.le += (np.searchsorted(ex, self.t64, side="right")
+                    - np.searchsorted(f, t_fast, side="right"))
+        self.lt += (np.searchsorted(ex, self.t64, side="left")
+                    - np.searchsorted(f, t_fast, side="left"))
+        self.members = []
+        self.n_members = 0
 
     def reduce(self, comm: Comm) -> None:
         for st in self.buffers.values():
             self._flush(st)
         self.buffers = {}
+        self._correct()
         self.le = comm.sum(torch.as_tensor(self.le))
         self.lt = comm.sum(torch.as_tensor(self.lt))
         if self.h is not None:
@@ -719,14 +873,21 @@ def _faiss_available() -> bool:
 
 
 class _Radius(_Consumer):
-    def __init__(self, radius: float):
+    """All pairs with exact distance <= radius, per row ordered by (distance, index)."""
+
+    def __init__(self, radius: float, space: _Space):
         self.radius = radius
+        self.space = space
         self.parts: list = []
 
     def update(self, blk: _Block) -> None:
-        D = blk.D
-        rows, cols = torch.nonzero(D <= self.radius, as_tuple=True)
-        vals = D[rows, cols]
-        order = torch.sort(vals, stable=True).indices
-        order = order[torch.sort(rows[order], stable=True).indices]
-        self.parts.append((blk.index, blk.r0 + rows[order], cols[order], vals[order]))
+        sp = self.space
+        err = sp.row_error(blk.r0, blk.r1)
+        r = torch.full((blk.r1 - blk.r0,), self.radius, dtype=torch.float64, device=sp.device)
+        _, cap = sp.band(r, err)  # a pair at exact distance <= radius has fast value <= cap
+        rows, cols, ex = _exact_candidates(sp, blk, sp.to_fast(cap, up=True))
+        keep = ex <= self.radius
+        rows, cols, ex = rows[keep], cols[keep], ex[keep]
+        order = _order_within_rows(rows, ex, cols)
+        self.parts.append((blk.index, blk.r0 + rows[order], cols[order],
+                           ex[order].to(sp.dtype)))

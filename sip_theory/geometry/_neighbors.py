@@ -320,7 +320,7 @@ def _sweep_neighbors(X, g, *, k, metric, pairs, uniformity_t, uniformity_normali
     chunk = _chunk(chunk_size, max(block_budget // workers, 1), n, X.element_size(),
                    n_rows=n, workers=workers)
     n_blocks = math.ceil(n / chunk)
-    knn_c = _KNN(n, k, X.dtype, X.device)
+    knn_c = _KNN(n, k, space)
     consumers: list[_Consumer] = []
     edge_c = pair_c = uni_c = None
     if uniformity_t:
@@ -330,23 +330,22 @@ def _sweep_neighbors(X, g, *, k, metric, pairs, uniformity_t, uniformity_normali
         indptr = np.asarray(g.indptr, dtype=np.int64)
         cols = torch.as_tensor(np.array(g.indices, dtype=np.int64), device=X.device)
         rows = torch.as_tensor(np.repeat(np.arange(n), np.diff(indptr)), device=X.device)
-        space.edge_rows, space.edge_cols = indptr, cols
-        # canonical distances of the upper-triangle entries, mirrored to the lower ones
+        # exact distances of the upper-triangle entries, mirrored to the lower ones (the
+        # exact formula is symmetric; computing each pair once halves the work)
         upper = rows < cols
-        d_up = space.pair_distances(rows[upper], cols[upper])
-        vals = torch.empty(cols.shape[0], dtype=X.dtype, device=X.device)
+        d_up = space.exact(rows[upper], cols[upper])
+        vals = torch.empty(cols.shape[0], dtype=torch.float64, device=X.device)
         vals[upper] = d_up
         key_up = rows[upper] * n + cols[upper]
         key_low = cols[~upper] * n + rows[~upper]
         # CSR order is row-major with sorted columns, so key_up is already sorted
         vals[~upper] = d_up[torch.searchsorted(key_up, key_low)]
-        space.edge_vals = vals
-        edge_c = _EdgeRanks(indptr, cols, X.dtype, X.device)
+        edge_c = _EdgeRanks(indptr, cols, vals, space)
         consumers.append(edge_c)
         if pairs or histogram_bins:
             thresholds = torch.sort(d_up).values
             hist = _hist_edges(space, histogram_bins) if histogram_bins else None
-            pair_c = _PairCounts(thresholds, hist, pair_capacity, workers)
+            pair_c = _PairCounts(thresholds, hist, pair_capacity, workers, space)
             consumers.append(pair_c)
     elif histogram_bins:
         pair_c = _PairCounts(torch.zeros(0, dtype=X.dtype, device=X.device),
@@ -361,13 +360,13 @@ def _sweep_neighbors(X, g, *, k, metric, pairs, uniformity_t, uniformity_normali
     edges = pairs_stats = None
     if edge_c is not None:
         edges = EdgeStats(
-            indptr=indptr, indices=np_(cols), distance=np_(edge_c.distance),
+            indptr=indptr, indices=np_(cols), distance=np_(vals),
             rank_lt=np_(edge_c.rank_lt), rank_le=np_(edge_c.rank_le),
             min_nonedge=np_(edge_c.min_nonedge),
         )
     if pair_c is not None:
         pairs_stats = PairStats(
-            thresholds=np.asarray(pair_c.t if pair_c.on_cpu else np_(pair_c.t)),
+            thresholds=pair_c.t64,
             n_le=np_(pair_c.le), n_lt=np_(pair_c.lt), n_pairs=n * (n - 1) // 2,
             hist_edges=None if pair_c.h is None else np.asarray(
                 pair_c.h if pair_c.on_cpu else np_(pair_c.h)),

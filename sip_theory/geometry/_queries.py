@@ -94,7 +94,7 @@ def knn(
         dist, ind = faiss_knn(Q, k, metric=metric, reference=R, exclude_self=exclude)
     else:
         space = _Space(Q, R, metric)
-        c = _KNN(Q.shape[0], k, Q.dtype, Q.device)
+        c = _KNN(Q.shape[0], k, space)
         workers = cpu_workers()
         chunk = _chunk(chunk_size, parse_memory(memory_budget) // workers, n_ref,
                        Q.element_size(), n_rows=Q.shape[0], workers=workers)
@@ -169,7 +169,7 @@ def radius_neighbors(
     chunk = _chunk(chunk_size, parse_memory(memory_budget) // workers, n_ref, Q.element_size(),
                    n_rows=Q.shape[0], workers=workers)
     comm = resolve_comm(distributed)
-    c = _Radius(float(radius))
+    c = _Radius(float(radius), space)
     _sweep_general(space, [c], chunk, comm, progress, exclude, workers)
     n = Q.shape[0]
     parts = sorted(c.parts, key=lambda p: p[0])  # workers finish blocks in any order

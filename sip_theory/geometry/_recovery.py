@@ -46,12 +46,15 @@ class GraphRecoveryResult:
     margin : float
         min non-edge distance - max edge distance; > 0 iff a radius graph equals G.
     exact_recovery : bool
-        ``margin > 0``: every radius r in [max_edge_distance, min_nonedge_distance)
-        gives {(i, j) : d(i, j) <= r} = G.
+        ``margin > 0``: every radius r in (max_edge_distance, min_nonedge_distance]
+        gives {(i, j) : d(i, j) < r} = G (the strict convention of
+        :func:`sip_theory.graphs.radius_graph`).
     max_edge_distance, min_nonedge_distance : float
-        -inf / +inf when there is no edge / no non-edge.
+        Exact distances (the kernel's formula, float64); -inf / +inf when there is
+        no edge / no non-edge.
     best_f1, best_radius, precision, recall : float
-        The radius graph {d <= r} with the best F1 against G, and its precision and recall.
+        The radius graph {d < best_radius} with the best F1 against G, and its
+        precision and recall; ``radius_graph(embeddings, best_radius)`` rebuilds it.
     auroc : float
         P(d(edge) < d(non-edge)) + P(tie) / 2 over all pairs.
     average_precision : float
@@ -113,7 +116,7 @@ def _pair_summary(nb, g):
     if m == 0 or n_neg == 0:
         out.update(auroc=float("nan"), ap=float("nan") if m == 0 else 1.0,
                    f1=float("nan") if m == 0 else 1.0,
-                   radius=float("nan") if m == 0 else max_edge,
+                   radius=float("nan") if m == 0 else float(np.nextafter(max_edge, np.inf)),
                    precision=float("nan") if m == 0 else 1.0,
                    recall=float("nan") if m == 0 else 1.0)
         return out
@@ -125,7 +128,8 @@ def _pair_summary(nb, g):
     ap = float(np.mean(tp_le / p.n_le))
     f1 = 2.0 * tp_le / (p.n_le + m)
     best = int(np.argmax(f1))
-    out.update(auroc=auroc, ap=ap, f1=float(f1[best]), radius=float(T[best]),
+    # {d <= t} = {d < nextafter(t)}: the strict convention of radius_graph
+    out.update(auroc=auroc, ap=ap, f1=float(f1[best]), radius=float(np.nextafter(T[best], np.inf)),
                precision=float(tp_le[best] / p.n_le[best]), recall=float(tp_le[best] / m))
     return out
 
@@ -192,7 +196,8 @@ def graph_recovery(
     margin = min_{(i,j) not in E} d(i,j) - max_{(i,j) in E} d(i,j). The F1 of
     the radius graph {d <= r} is maximal at some edge distance r (between two
     edge distances only false positives are added), so scanning the m edge
-    distances with the number of pairs at or below each is exact. AUROC is the
+    distances with the number of pairs at or below each is exact; the radius is
+    reported in the strict convention, just above that edge distance. AUROC is the
     Mann-Whitney statistic of -d with edges as positives over all pairs
     (scikit-learn's ``roc_auc_score`` on the flattened upper triangle).
     Invariances: margin and radius are equivariant (they scale with the
@@ -276,7 +281,7 @@ def edge_auroc(embeddings, graph, *, metric=None, neighbors=None, **engine):
 
 
 def best_f1_radius(embeddings, graph, *, metric=None, neighbors=None, **engine) -> dict:
-    """The radius whose graph {d <= r} has the best F1 against G, with its precision and recall.
+    """The radius whose graph {d < r} has the best F1 against G, with its precision and recall.
 
     Returns a dict ``{"radius", "f1", "precision", "recall"}`` of floats.
 
@@ -284,7 +289,7 @@ def best_f1_radius(embeddings, graph, *, metric=None, neighbors=None, **engine) 
     --------
     >>> import numpy as np
     >>> best_f1_radius(np.array([[0.0], [1.0], [5.0], [6.0]]), [(0, 1), (2, 3)])
-    {'radius': 1.0, 'f1': 1.0, 'precision': 1.0, 'recall': 1.0}
+    {'radius': 1.0000000000000002, 'f1': 1.0, 'precision': 1.0, 'recall': 1.0}
     """
     r = graph_recovery(embeddings, graph, knn_k=1, metric=metric, neighbors=neighbors,
                        **engine)

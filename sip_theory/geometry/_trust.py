@@ -141,7 +141,7 @@ def neighborhood_preservation(
         workers = cpu_workers()
         chunk = min(max(1, chunk // (2 * workers)), max(1, -(-n // workers)))
     comm = resolve_comm(engine["distributed"])
-    kx, ke = _KNN(n, k, X.dtype, X.device), _KNN(n, k, E.dtype, E.device)
+    kx, ke = _KNN(n, k, sx), _KNN(n, k, se)
     totals = torch.zeros(2, dtype=torch.int64)
     starts = list(range(0, n, chunk))
     mine = [(bi, r0) for bi, r0 in enumerate(starts) if comm.owns(bi)]

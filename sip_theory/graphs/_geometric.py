@@ -9,12 +9,14 @@ float64 formula. The result is therefore exactly the graph that the direct
 formulas below give, whatever the chunk size or the input dtype (float32
 input is multiplied in float32, which is faster, and only the band grows).
 
-Direct formulas (``x``, ``y`` rows of ``points`` cast to float64, ``sum`` is
-:func:`numpy.sum` over the feature axis):
+Direct formulas: those of :func:`sip_theory._kernel.exact_dissimilarities`
+(rows cast to float64, features summed in order), the one definition that
+``theory`` and ``geometry`` decide on too:
 
 * ``"euclidean"``: ``sqrt(sum((x - y)**2))``
 * ``"sqeuclidean"``: ``sum((x - y)**2)``
-* ``"cosine"``: ``1 - sum(u * v)`` with ``u = x / sqrt(sum(x**2))``, likewise ``v``
+* ``"cosine"``: ``sum((u - v)**2) / 2`` with ``u = x / sqrt(sum(x**2))``, likewise
+  ``v`` (equal to ``1 - u.v``, and exactly 0 for duplicate rows)
 * ``"dot"``: the similarity ``sum(x * y)`` (larger = closer)
 """
 
@@ -25,12 +27,12 @@ import numbers
 
 import numpy as np
 
+from .._kernel import METRICS, exact_dissimilarities
 from .._validation import check_one_of, check_positive_int
 from ._graph import SampleGraph
 
 __all__ = ["knn_graph", "radius_graph"]
 
-_METRICS = ("euclidean", "sqeuclidean", "cosine", "dot")
 _TILE_BYTES = 16 * 2**20  # fast-score block of the radius graph
 _ROW_BLOCK_BYTES = 64 * 2**20  # fast-score row block of the kNN graph
 
@@ -113,14 +115,9 @@ class _Scores:
         return out
 
     def _exact(self, i: np.ndarray, j: np.ndarray) -> np.ndarray:
-        # plain numpy sums over the last axis, the same reduction as a dense brute force
-        if self.metric in ("euclidean", "sqeuclidean"):
-            diff = self.x64[i] - self.x64[j]
-            val = (diff * diff).sum(axis=-1)
-            return np.sqrt(val) if self.metric == "euclidean" else val
-        if self.metric == "cosine":
-            return 1.0 - (self.base[i] * self.base[j]).sum(axis=-1)
-        return (self.x64[i] * self.x64[j]).sum(axis=-1)
+        # the kernel's exact formula (the one every package decides on); "dot" as a similarity
+        val = exact_dissimilarities(self.x64, i, j, self.metric)
+        return -val if self.metric == "dot" else val
 
     # --------------------------------------------------------------- radius
     def radius_factors(self, radius: float):
@@ -293,7 +290,7 @@ def radius_graph(points, radius: float, *, metric: str = "euclidean", strict: bo
     >>> radius_graph([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0]], 0.5, metric="dot").edges().tolist()
     [[0, 1]]
     """
-    check_one_of(metric, _METRICS, name="metric")
+    check_one_of(metric, METRICS, name="metric")
     x = _check_points(points)
     r = _check_radius(radius, metric)
     n = x.shape[0]
@@ -391,7 +388,7 @@ def knn_graph(points, k: int, *, metric: str = "euclidean", mutual: bool = False
     >>> knn_graph(x, 1, mutual=True).edges().tolist()
     [[0, 1]]
     """
-    check_one_of(metric, _METRICS, name="metric")
+    check_one_of(metric, METRICS, name="metric")
     x = _check_points(points)
     n = x.shape[0]
     k = check_positive_int(k, name="k")

@@ -102,31 +102,33 @@ def _adjacency_rows(g, rows: slice, n: int) -> np.ndarray:
 
 
 def _gap_radius(lo: float, hi: float) -> float:
-    """A radius r with lo < r <= hi (lo may be -inf, hi +inf)."""
+    """A radius r with lo < r <= hi (lo may be -inf, hi +inf): the midpoint, or ``hi``
+    itself when the gap is too narrow for a midpoint (one ulp: it rounds onto ``lo``)."""
     if math.isinf(hi):
         return lo + max(abs(lo), 1.0) if not math.isinf(lo) else 1.0
     if math.isinf(lo):
         return hi
-    return 0.5 * (lo + hi)
+    mid = 0.5 * (lo + hi)
+    return mid if lo < mid <= hi else hi
 
 
 def _recovery(blocks: DistanceBlocks, g) -> RecoveryReport:
     n = blocks.n
     metric = blocks.metric
-    edge_d = []
-    max_linked, min_unlinked = -math.inf, math.inf
+    # every value that decides the report is exact (the kernel's formula): the edges' own
+    # distances, the nearest non-edge, and (below) the non-edges near an edge distance
+    src = np.repeat(np.arange(n), np.diff(g.indptr))
+    up = src < g.indices
+    e_exact = blocks.exact(src[up], g.indices[up])
+    max_linked = float(e_exact.max()) if e_exact.size else -math.inf
+    min_unlinked = math.inf
     cols = np.arange(n)
     for rows in blocks.row_blocks():
         d = blocks.block(rows)
         upper = cols[None, :] > np.arange(rows.start, rows.stop)[:, None]
-        adj = _adjacency_rows(g, rows, n)
-        e = d[adj & upper]
-        ne = d[~adj & upper]
-        if e.size:
-            edge_d.append(e)
-            max_linked = max(max_linked, float(e.max()))
-        if ne.size:
-            min_unlinked = min(min_unlinked, float(ne.min()))
+        nonedge = ~_adjacency_rows(g, rows, n) & upper
+        if nonedge.any():
+            min_unlinked = min(min_unlinked, float(blocks.exact_min(rows, d, nonedge).min()))
     m = g.n_edges
     n_pairs = n * (n - 1) // 2
     margin = min_unlinked - max_linked
@@ -142,11 +144,11 @@ def _recovery(blocks: DistanceBlocks, g) -> RecoveryReport:
         return RecoveryReport(metric, n_pairs, m, max_linked, min_unlinked, margin, True,
                               r_user, 0, r_user, 1.0, r_user)
 
-    e_sorted = np.sort(np.concatenate(edge_d))
+    e_sorted = np.sort(e_exact)
     counts = np.zeros(m + 1, dtype=np.int64)
     bin_min = np.full(m + 1, math.inf)
     for rows in blocks.row_blocks():
-        d = blocks.block(rows)
+        d = blocks.exactify(rows, blocks.block(rows), e_sorted)
         upper = cols[None, :] > np.arange(rows.start, rows.stop)[:, None]
         ne = d[~_adjacency_rows(g, rows, n) & upper]
         if ne.size:
@@ -356,7 +358,7 @@ class RadiusMajorityVote:
         has = np.zeros(n_q, dtype=bool)
         majority = np.full(n_q, -1, dtype=np.int64)
         for rows in b.row_blocks(n_q):
-            d = b.block(rows, q)
+            d = b.exactify(rows, b.block(rows, q), [r], q)
             within = d < r
             if q is None:
                 k = np.arange(rows.stop - rows.start)

@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from sip_theory._kernel import exact_dissimilarities
 from sip_theory.graphs import SampleGraph, knn_graph, radius_graph
 from sip_theory.graphs._geometric import _true_positions
 from sip_theory.testing import geometric_graphs
@@ -25,16 +26,12 @@ def dyadic_points(min_n=2, max_n=12, max_dim=3, nonzero=False):
 
 
 def brute_values(x, metric):
-    """Direct pairwise values over all pairs (dense; small n only)."""
-    x = np.asarray(x, dtype=np.float64)
-    if metric in ("euclidean", "sqeuclidean"):
-        diff = x[:, None, :] - x[None, :, :]
-        d2 = (diff * diff).sum(-1)
-        return np.sqrt(d2) if metric == "euclidean" else d2
-    if metric == "cosine":
-        u = x / np.sqrt((x * x).sum(1, keepdims=True))
-        return 1.0 - (u[:, None, :] * u[None, :, :]).sum(-1)
-    return (x[:, None, :] * x[None, :, :]).sum(-1)
+    """Direct pairwise values over all pairs (dense; small n only): the kernel's exact
+    formula, the definition radius_graph and knn_graph decide on ("dot" as a similarity)."""
+    n = np.asarray(x).shape[0]
+    i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    v = exact_dissimilarities(x, i.ravel(), j.ravel(), metric).reshape(n, n)
+    return -v if metric == "dot" else v
 
 
 def brute_radius(x, r, metric, strict=True):

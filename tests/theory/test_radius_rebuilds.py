@@ -1,0 +1,75 @@
+"""One radius convention across the package: every radius an API returns rebuilds its graph.
+
+``radius_graph`` (strict: d < r) is the reference. Theory's recovery report, the
+Theorem 1 check and geometry's graph recovery all decide on the kernel's exact
+values, so their verdicts agree with each other and their radii rebuild the graphs
+they describe, on float data with ties, one-ulp gaps and far translations.
+"""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sip_theory._kernel import exact_dissimilarities
+from sip_theory.geometry import graph_recovery
+from sip_theory.graphs import SampleGraph, radius_graph
+from sip_theory.theory import check_theorem1, recovery_margin
+
+
+def f1(a: SampleGraph, b: SampleGraph) -> float:
+    ea = set(map(tuple, a.edges()))
+    eb = set(map(tuple, b.edges()))
+    tp = len(ea & eb)
+    return 2.0 * tp / (len(ea) + len(eb)) if ea or eb else float("nan")
+
+
+@st.composite
+def points_and_graph(draw):
+    n = draw(st.integers(3, 14))
+    d = draw(st.integers(1, 4))
+    rng = np.random.default_rng(draw(st.integers(0, 2**31)))
+    base = rng.normal(size=(draw(st.integers(1, 4)), d))
+    x = base[rng.integers(0, base.shape[0], n)] + rng.normal(size=(n, d)) * draw(
+        st.sampled_from([0.0, 1e-3, 1.0]))
+    if draw(st.booleans()):  # a pair one ulp farther than another
+        x[-1] = np.nextafter(x[0], np.inf)
+    x = x + draw(st.sampled_from([0.0, 1e8]))
+    i, j = np.triu_indices(n, 1)
+    v = exact_dissimilarities(x, i, j, "euclidean")
+    if draw(st.booleans()):  # a radius graph (realized by construction) ...
+        g = radius_graph(x, float(v[draw(st.integers(0, v.size - 1))]))
+    else:  # ... or an arbitrary graph
+        keep = rng.random(v.size) < draw(st.floats(0.0, 1.0))
+        g = SampleGraph.from_edges(np.stack([i[keep], j[keep]], 1), n_nodes=n)
+    return x, g
+
+
+@settings(max_examples=80, deadline=None)
+@given(points_and_graph())
+def test_every_reported_radius_rebuilds_its_graph_with_radius_graph(data):
+    x, g = data
+    rep = recovery_margin(x, g)
+    if rep.realized:
+        assert radius_graph(x, rep.radius) == g
+    rebuilt = radius_graph(x, rep.min_violations_radius)
+    diff = set(map(tuple, rebuilt.edges())) ^ set(map(tuple, g.edges()))
+    assert len(diff) == rep.min_violations
+    if g.n_edges and not rep.realized:
+        assert f1(radius_graph(x, rep.best_f1_radius), g) == rep.best_f1
+    labels = np.arange(x.shape[0]) % 2
+    assert check_theorem1(x, g, labels).radius == rep.radius
+    geo = graph_recovery(x, g, knn_k=1)
+    assert geo.exact_recovery == rep.realized
+    if g.n_edges and x.shape[0] * (x.shape[0] - 1) // 2 > g.n_edges:
+        assert geo.margin == rep.margin
+        assert f1(radius_graph(x, geo.best_radius), g) == geo.best_f1
+
+
+def test_a_graph_realized_by_a_one_ulp_gap_is_reported_realized_and_rebuilt():
+    # points 0, 1, 1 + ulp: the edge (0, 1) at distance 1, the non-edge (0, 2) one ulp farther
+    x = np.array([[0.0], [1.0], [np.nextafter(1.0, 2.0)]])
+    g = radius_graph(x, np.nextafter(1.0, 2.0))  # d < 1 + ulp: (0, 1) and (1, 2)
+    rep = recovery_margin(x, g)
+    assert rep.realized and rep.margin > 0
+    assert radius_graph(x, rep.radius) == g
+    assert graph_recovery(x, g).exact_recovery
