@@ -16,7 +16,10 @@ unmasked context, as in the SIPT protocol.
 Conventions shared by every loss: float16/bfloat16 inputs are computed in
 float32; an empty positive or negative set contributes 0 (never NaN) and is
 counted (``return_stats=True`` or the running counters of the module forms);
-every distance is named.
+every distance is named. The ``reduction`` options name reducers
+(``_reducers``), shared by a loss's pair-list and dense paths, and each module
+form is a ``FunctionalLoss`` around its function (same options, ``repr`` and
+checks).
 """
 
 from ._common import CountingLoss, LossStats, as_pairs, as_triplets

@@ -1,5 +1,6 @@
 """Shared pieces of the structure-inducing losses: input checks, index tuples,
-pair distances, per-anchor segment reductions and the loss statistics record.
+pair distances, per-anchor segment reductions, the loss statistics record and
+the module forms' base classes (the reductions are in :mod:`._reducers`).
 
 Every loss takes ``embeddings`` (anchor rows), an optional ``ref_embeddings``
 (the rows that positives and negatives index; default: the anchors themselves)
@@ -16,6 +17,7 @@ library:
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import numbers
 
 import numpy as np
@@ -25,6 +27,7 @@ from .._validation import check_one_of
 
 __all__ = [
     "CountingLoss",
+    "FunctionalLoss",
     "LossStats",
     "as_pairs",
     "as_triplets",
@@ -329,15 +332,6 @@ def segment_logsumexp(values: torch.Tensor, seg: torch.Tensor, n_seg: int, *, ad
     return torch.where(empty, torch.full_like(out, float("-inf")), out)
 
 
-def zero_like_graph(*tensors: torch.Tensor) -> torch.Tensor:
-    """A zero scalar connected to the inputs' graphs (so ``backward`` works)."""
-    out = None
-    for t in tensors:
-        z = t.sum() * 0.0
-        out = z if out is None else out + z
-    return out
-
-
 def check_positive_real(value, *, name: str, allow_zero: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
@@ -414,3 +408,70 @@ class CountingLoss(torch.nn.Module):
 
     #: which index layout the trainer should build for this loss ("pairs" or "triplets")
     tuple_kind = "pairs"
+
+
+class FunctionalLoss(CountingLoss):
+    """Base of the module forms: a :class:`CountingLoss` around one functional loss.
+
+    A subclass names its function and the function's reductions table::
+
+        class ContrastiveMarginLoss(FunctionalLoss, loss_fn=contrastive_margin_loss,
+                                    reductions=CONTRASTIVE_REDUCTIONS):
+            ...
+
+    Its options are the function's keyword-only options but ``return_stats``,
+    with their names, defaults and order: they make the class's signature, the
+    :attr:`kwargs` dict (the values as given) and the ``repr``. They are checked
+    when the module is built (a call on an empty tuple), and ``reduction="none"``
+    is refused: a module returns a scalar. Calling the module with
+    ``(embeddings, indices_tuple, ref_embeddings=None)`` returns the loss and
+    updates the running counters and :attr:`last_stats`.
+    """
+
+    #: the functional loss (set by the subclass statement)
+    loss_fn = None
+    _defaults: dict = {}
+    _reductions: tuple = ()
+
+    def __init_subclass__(cls, *, loss_fn=None, reductions=None, **kw):
+        super().__init_subclass__(**kw)
+        if loss_fn is None:
+            return
+        params = [p for p in inspect.signature(loss_fn).parameters.values()
+                  if p.kind is p.KEYWORD_ONLY and p.name != "return_stats"]
+        cls.loss_fn = staticmethod(loss_fn)
+        cls._defaults = {p.name: p.default for p in params}
+        cls._reductions = tuple(r for r in (reductions or ()) if r != "none")
+
+        def __init__(self, *args, **kwargs):
+            FunctionalLoss.__init__(self, *args, **kwargs)
+
+        __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+        __init__.__signature__ = inspect.Signature(
+            [inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD), *params])
+        cls.__init__ = __init__
+
+    def __init__(self, *args, **kwargs):
+        name = type(self).__name__
+        if args:
+            raise TypeError(f"{name}.__init__() takes 1 positional argument but "
+                            f"{len(args) + 1} were given")
+        for key in kwargs:
+            if key not in self._defaults:
+                raise TypeError(f"{name}.__init__() got an unexpected keyword argument {key!r}")
+        super().__init__()
+        self.kwargs = {k: kwargs.get(k, d) for k, d in self._defaults.items()}
+        if self._reductions:
+            check_one_of(self.kwargs["reduction"], self._reductions, name="reduction")
+        empty = ([], [], []) if self.tuple_kind == "triplets" else ([], [], [], [])
+        self.loss_fn(torch.zeros(1, 1), empty, **self.kwargs)  # validate eagerly
+
+    def forward(self, embeddings, indices_tuple, ref_embeddings=None):
+        loss, stats = self.loss_fn(
+            embeddings, indices_tuple, ref_embeddings, return_stats=True, **self.kwargs
+        )
+        self._record(stats)
+        return loss
+
+    def extra_repr(self) -> str:
+        return ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())

@@ -7,7 +7,7 @@ import torch
 from .._validation import check_one_of
 from ._common import (
     DISTANCE_METRICS,
-    CountingLoss,
+    FunctionalLoss,
     as_pairs,
     check_positive_real,
     distance_matrix,
@@ -18,16 +18,15 @@ from ._common import (
     resolve_refs,
     split_pair_values,
     use_dense_pairs,
-    zero_like_graph,
 )
+from ._reducers import AVG_NONZERO, JOINT_MEAN, MEAN, NONE, SUM, get_reducer
 
 __all__ = ["ContrastiveMarginLoss", "contrastive_margin_loss"]
 
-CONTRASTIVE_REDUCTIONS = ("paper", "half", "avg_nonzero", "sum", "none")
-
-
-def _mean_or_zero(x: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    return x.mean() if x.numel() else zero_like_graph(like)
+#: reduction name -> reducer, over the two parts (positive terms, negative terms)
+CONTRASTIVE_REDUCTIONS = {
+    "paper": MEAN, "half": JOINT_MEAN, "avg_nonzero": AVG_NONZERO, "sum": SUM, "none": NONE,
+}
 
 
 def contrastive_margin_loss(
@@ -104,7 +103,7 @@ def contrastive_margin_loss(
     5.5
     """
     check_one_of(metric, DISTANCE_METRICS, name="metric")
-    check_one_of(reduction, CONTRASTIVE_REDUCTIONS, name="reduction")
+    reducer = get_reducer(reduction, CONTRASTIVE_REDUCTIONS)
     pos_margin = check_positive_real(pos_margin, name="pos_margin", allow_zero=True)
     neg_margin = check_positive_real(neg_margin, name="neg_margin", allow_zero=True)
     if pos_margin >= neg_margin:
@@ -117,36 +116,22 @@ def contrastive_margin_loss(
     ref_n = emb_n if ref is emb else maybe_normalize(ref, normalize)
 
     n_rows, n_refs = emb.shape[0], ref.shape[0]
-    if reduction != "none" and use_dense_pairs(a1.numel() + a2.numel(), n_rows, n_refs):
+    if reducer is not NONE and use_dense_pairs(a1.numel() + a2.numel(), n_rows, n_refs):
         out = _dense_contrastive(emb_n, ref_n, a1, p, a2, n, pos_margin, neg_margin, metric,
-                                 reduction)
-        if return_stats:
-            return out, make_stats(a1, p, a2, n, n_rows)
-        return out
-    d_pos, d_neg = split_pair_values(pair_distances, emb_n, ref_n, a1, p, a2, n, metric)
-    pos = torch.relu(d_pos - pos_margin)
-    neg = torch.relu(neg_margin - d_neg)
-
-    if reduction == "none":
-        out = (pos, neg)
-    elif reduction == "sum":
-        out = pos.sum() + neg.sum() + zero_like_graph(emb, ref)
-    elif reduction == "paper":
-        out = _mean_or_zero(pos, emb) + _mean_or_zero(neg, emb)
-    elif reduction == "half":
-        both = torch.cat([pos, neg])
-        out = _mean_or_zero(both, emb)
-    else:  # avg_nonzero
-        out = _mean_or_zero(pos[pos > 0], emb) + _mean_or_zero(neg[neg > 0], emb)
-    if return_stats:
-        return out, make_stats(a1, p, a2, n, emb.shape[0])
-    return out
+                                 reducer)
+    else:
+        d_pos, d_neg = split_pair_values(pair_distances, emb_n, ref_n, a1, p, a2, n, metric)
+        pos = torch.relu(d_pos - pos_margin)
+        neg = torch.relu(neg_margin - d_neg)
+        out = reducer((pos, neg), like=(emb, ref))
+    return (out, make_stats(a1, p, a2, n, n_rows)) if return_stats else out
 
 
-def _dense_contrastive(emb, ref, a1, p, a2, n, pos_margin, neg_margin, metric, reduction):
+def _dense_contrastive(emb, ref, a1, p, a2, n, pos_margin, neg_margin, metric, reducer):
     """The same loss on (rows, refs) matrices, used when the tuple lists most pairs.
 
-    Pair counts weight the dense terms, so the value equals the pair-list form.
+    Pair counts weight the dense terms and the reducer's weights scale the two
+    parts, so the value equals the pair-list form.
     For the Euclidean distance the gradient is computed in closed form, with
     C = dL/dD and H = C / D (0 where D = 0): dL/dx_i = sum_j H_ij (x_i - y_j),
     i.e. two matrix products instead of a pairwise-distance backward pass, and
@@ -163,25 +148,20 @@ def _dense_contrastive(emb, ref, a1, p, a2, n, pos_margin, neg_margin, metric, r
     with torch.no_grad():
         dd = d.detach()
         # active (violating) pairs, weighted by their multiplicity
+        # (with mu+ = 0 a pair at d = 0 adds 0 to the value and, below, to the gradient,
+        # so only the reducer's count of non-zero terms needs them dropped)
+        need_k_pos = pos_margin > 0 or reducer.needs_nonzero
         act_pos = pair_count_matrix(a1, p, n_rows, n_refs, dd.dtype)
-        if pos_margin > 0 or reduction == "avg_nonzero":
-            # (with mu+ = 0 a pair at d = 0 adds 0 to the value and, below, to the gradient)
+        if need_k_pos:
             act_pos.masked_fill_(dd <= pos_margin, 0.0)
         act_neg = pair_count_matrix(a2, n, n_rows, n_refs, dd.dtype)
         act_neg.masked_fill_(dd >= neg_margin, 0.0)
-        need_k_pos = pos_margin > 0 or reduction == "avg_nonzero"
         k_pos = act_pos.sum() if need_k_pos else 0.0
         k_neg = act_neg.sum()
-        if reduction == "sum":
-            c_pos = c_neg = 1.0
-        elif reduction == "paper":
-            c_pos = 1.0 / n_pos if n_pos else 0.0
-            c_neg = 1.0 / n_neg if n_neg else 0.0
-        elif reduction == "half":
-            c_pos = c_neg = 1.0 / (n_pos + n_neg) if n_pos + n_neg else 0.0
-        else:  # avg_nonzero: mean over the non-zero terms of each part
-            c_pos = 1.0 / float(k_pos) if float(k_pos) else 0.0
-            c_neg = 1.0 / float(k_neg) if float(k_neg) else 0.0
+        # each part's weight, from its number of terms or, for a reducer of the non-zero
+        # terms, its number of active pairs (the pairs with a non-zero term)
+        counts = (float(k_pos), float(k_neg)) if reducer.needs_nonzero else (n_pos, n_neg)
+        c_pos, c_neg = reducer.weights(counts)
         coef = act_pos.mul_(c_pos).sub_(act_neg, alpha=c_neg)  # dL/dD
         # L = sum P (d - mu+) + sum N (mu- - d) = <P - N, d> - mu+ sum P + mu- sum N
         value = (torch.dot(coef.view(-1), dd.reshape(-1)) - pos_margin * c_pos * k_pos
@@ -205,7 +185,8 @@ def _dense_contrastive(emb, ref, a1, p, a2, n, pos_margin, neg_margin, metric, r
     return value + (surrogate - surrogate.detach())
 
 
-class ContrastiveMarginLoss(CountingLoss):
+class ContrastiveMarginLoss(FunctionalLoss, loss_fn=contrastive_margin_loss,
+                            reductions=CONTRASTIVE_REDUCTIONS):
     """Module form of :func:`contrastive_margin_loss` with running empty-set counters.
 
     Parameters are those of :func:`contrastive_margin_loss`. Calling the module
@@ -222,34 +203,3 @@ class ContrastiveMarginLoss(CountingLoss):
     >>> loss_fn.n_empty_pos
     1
     """
-
-    def __init__(
-        self,
-        *,
-        pos_margin: float = 0.0,
-        neg_margin: float = 10.0,
-        metric: str = "euclidean",
-        normalize: bool = False,
-        reduction: str = "paper",
-    ):
-        super().__init__()
-        check_one_of(reduction, CONTRASTIVE_REDUCTIONS[:-1], name="reduction")
-        self.kwargs = dict(
-            pos_margin=pos_margin,
-            neg_margin=neg_margin,
-            metric=metric,
-            normalize=normalize,
-            reduction=reduction,
-        )
-        # validate eagerly
-        contrastive_margin_loss(torch.zeros(1, 1), ([], [], [], []), **self.kwargs)
-
-    def forward(self, embeddings, indices_tuple, ref_embeddings=None):
-        loss, stats = contrastive_margin_loss(
-            embeddings, indices_tuple, ref_embeddings, return_stats=True, **self.kwargs
-        )
-        self._record(stats)
-        return loss
-
-    def extra_repr(self) -> str:
-        return ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())

@@ -7,7 +7,7 @@ import torch
 from .._validation import check_one_of
 from ._common import (
     SIMILARITY_METRICS,
-    CountingLoss,
+    FunctionalLoss,
     as_pairs,
     check_positive_real,
     make_stats,
@@ -15,13 +15,15 @@ from ._common import (
     resolve_refs,
     segment_logsumexp,
     split_pair_values,
-    zero_like_graph,
 )
+from ._reducers import ACTIVE_MEAN, NONE, SUM, get_reducer
 
 __all__ = ["InfoNCELoss", "info_nce_loss"]
 
 INFONCE_VARIANTS = ("supcon_out", "supcon_in", "ntxent")
-INFONCE_REDUCTIONS = ("mean", "sum", "none")
+#: reduction name -> reducer of the terms ("active": the anchors with a positive; every
+#: term of the per-positive-pair ``ntxent``)
+INFONCE_REDUCTIONS = {"mean": ACTIVE_MEAN, "sum": SUM, "none": NONE}
 
 
 def info_nce_loss(
@@ -86,7 +88,7 @@ def info_nce_loss(
     """
     check_one_of(metric, SIMILARITY_METRICS, name="metric")
     check_one_of(variant, INFONCE_VARIANTS, name="variant")
-    check_one_of(reduction, INFONCE_REDUCTIONS, name="reduction")
+    reducer = get_reducer(reduction, INFONCE_REDUCTIONS)
     temperature = check_positive_real(temperature, name="temperature")
     emb, ref = resolve_refs(embeddings, ref_embeddings)
     n_anchors = emb.shape[0]
@@ -94,17 +96,11 @@ def info_nce_loss(
     s_pos, s_neg = split_pair_values(pair_similarities, emb, ref, a1, p, a2, n, metric)
     s_pos, s_neg = s_pos / temperature, s_neg / temperature
     stats = make_stats(a1, p, a2, n, n_anchors)
-    zero = zero_like_graph(emb, ref)
 
     if variant == "ntxent":
         lse_neg = segment_logsumexp(s_neg, a2, n_anchors, add_zero=False)
         terms = torch.nn.functional.softplus(lse_neg[a1] - s_pos)  # -log(e^s/(e^s + sum))
-        if reduction == "none":
-            out = terms
-        elif reduction == "sum":
-            out = terms.sum() + zero
-        else:
-            out = terms.mean() + zero if terms.numel() else zero
+        out = reducer(terms, like=(emb, ref))
     else:
         lse_all = segment_logsumexp(
             torch.cat([s_pos, s_neg]), torch.cat([a1, a2]), n_anchors, add_zero=False
@@ -121,18 +117,11 @@ def info_nce_loss(
             per_anchor = torch.where(
                 has_pos, -(lse_pos - log_n - lse_all), torch.zeros_like(lse_all)
             )
-        if reduction == "none":
-            out = per_anchor
-        elif reduction == "sum":
-            out = per_anchor.sum() + zero
-        else:
-            out = per_anchor[has_pos].mean() + zero if bool(has_pos.any()) else zero
-    if return_stats:
-        return out, stats
-    return out
+        out = reducer(per_anchor, like=(emb, ref), active=has_pos)
+    return (out, stats) if return_stats else out
 
 
-class InfoNCELoss(CountingLoss):
+class InfoNCELoss(FunctionalLoss, loss_fn=info_nce_loss, reductions=INFONCE_REDUCTIONS):
     """Module form of :func:`info_nce_loss` with running empty-set counters.
 
     Examples
@@ -144,28 +133,3 @@ class InfoNCELoss(CountingLoss):
     >>> loss_fn.n_empty_pos
     1
     """
-
-    def __init__(
-        self,
-        *,
-        temperature: float = 0.1,
-        metric: str = "cosine",
-        variant: str = "supcon_out",
-        reduction: str = "mean",
-    ):
-        super().__init__()
-        check_one_of(reduction, INFONCE_REDUCTIONS[:-1], name="reduction")
-        self.kwargs = dict(
-            temperature=temperature, metric=metric, variant=variant, reduction=reduction
-        )
-        info_nce_loss(torch.zeros(1, 1), ([], [], [], []), **self.kwargs)
-
-    def forward(self, embeddings, indices_tuple, ref_embeddings=None):
-        loss, stats = info_nce_loss(
-            embeddings, indices_tuple, ref_embeddings, return_stats=True, **self.kwargs
-        )
-        self._record(stats)
-        return loss
-
-    def extra_repr(self) -> str:
-        return ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())

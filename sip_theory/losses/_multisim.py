@@ -7,7 +7,8 @@ import torch
 from .._validation import check_one_of
 from ._common import (
     SIMILARITY_METRICS,
-    CountingLoss,
+    FunctionalLoss,
+    anchor_counts,
     as_pairs,
     check_positive_real,
     check_real,
@@ -16,13 +17,14 @@ from ._common import (
     resolve_refs,
     segment_logsumexp,
     split_pair_values,
-    zero_like_graph,
 )
+from ._reducers import ACTIVE_MEAN, MEAN, NONE, SUM, get_reducer, zero_like_graph
 
 __all__ = ["MultiSimilarityLoss", "mine_multi_similarity_pairs", "multi_similarity_loss"]
 
 MS_FORMS = ("per_anchor", "global")
-MS_REDUCTIONS = ("mean", "anchor_mean", "sum", "none")
+#: reduction name -> reducer of the per-anchor terms ("active": anchors with a pair)
+MS_REDUCTIONS = {"mean": MEAN, "anchor_mean": ACTIVE_MEAN, "sum": SUM, "none": NONE}
 
 
 def _segment_extreme(values, seg, n_seg, reduce: str):
@@ -149,7 +151,7 @@ def multi_similarity_loss(
     """
     check_one_of(metric, SIMILARITY_METRICS, name="metric")
     check_one_of(form, MS_FORMS, name="form")
-    check_one_of(reduction, MS_REDUCTIONS, name="reduction")
+    reducer = get_reducer(reduction, MS_REDUCTIONS)
     alpha = check_positive_real(alpha, name="alpha")
     beta = check_positive_real(beta, name="beta")
     base = check_real(base, name="base")
@@ -175,29 +177,16 @@ def multi_similarity_loss(
     else:
         per_anchor = segment_logsumexp(x_pos, a1, n_anchors, add_zero=True) / alpha
         per_anchor = per_anchor + segment_logsumexp(x_neg, a2, n_anchors, add_zero=True) / beta
-        if reduction == "none":
-            out = per_anchor
-        elif reduction == "sum":
-            out = per_anchor.sum() + zero_like_graph(emb, ref)
-        elif reduction == "mean":
-            out = per_anchor.mean() if n_anchors else zero_like_graph(emb, ref)
-            out = out + zero_like_graph(emb, ref)
-        else:  # anchor_mean
-            active = torch.zeros(n_anchors, dtype=torch.bool, device=emb.device)
-            if a1.numel():
-                active[a1] = True
-            if a2.numel():
-                active[a2] = True
-            if bool(active.any()):
-                out = per_anchor[active].mean() + zero_like_graph(emb, ref)
-            else:
-                out = zero_like_graph(emb, ref)
-    if return_stats:
-        return out, make_stats(a1, p, a2, n, n_anchors)
-    return out
+        active = None
+        if reducer.needs_active:  # the anchors with at least one pair
+            has_pos, has_neg = anchor_counts(a1, a2, n_anchors)
+            active = has_pos | has_neg
+        out = reducer(per_anchor, like=(emb, ref), active=active)
+    return (out, make_stats(a1, p, a2, n, n_anchors)) if return_stats else out
 
 
-class MultiSimilarityLoss(CountingLoss):
+class MultiSimilarityLoss(FunctionalLoss, loss_fn=multi_similarity_loss,
+                          reductions=MS_REDUCTIONS):
     """Module form of :func:`multi_similarity_loss` with running empty-set counters.
 
     Examples
@@ -210,33 +199,3 @@ class MultiSimilarityLoss(CountingLoss):
     >>> loss_fn.n_empty_pos, loss_fn.n_empty_neg
     (1, 1)
     """
-
-    def __init__(
-        self,
-        *,
-        alpha: float = 2.0,
-        beta: float = 50.0,
-        base: float = 0.5,
-        metric: str = "cosine",
-        form: str = "per_anchor",
-        mining: bool = False,
-        epsilon: float = 0.1,
-        reduction: str = "mean",
-    ):
-        super().__init__()
-        check_one_of(reduction, MS_REDUCTIONS[:-1], name="reduction")
-        self.kwargs = dict(
-            alpha=alpha, beta=beta, base=base, metric=metric, form=form, mining=mining,
-            epsilon=epsilon, reduction=reduction,
-        )
-        multi_similarity_loss(torch.zeros(1, 1), ([], [], [], []), **self.kwargs)
-
-    def forward(self, embeddings, indices_tuple, ref_embeddings=None):
-        loss, stats = multi_similarity_loss(
-            embeddings, indices_tuple, ref_embeddings, return_stats=True, **self.kwargs
-        )
-        self._record(stats)
-        return loss
-
-    def extra_repr(self) -> str:
-        return ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())

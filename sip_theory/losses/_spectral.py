@@ -8,13 +8,13 @@ import torch
 from .._validation import check_one_of
 from ..graphs import as_sample_graph
 from ._common import (
-    CountingLoss,
+    FunctionalLoss,
     as_pairs,
     check_embedding_tensor,
     make_stats,
     resolve_refs,
-    zero_like_graph,
 )
+from ._reducers import MEAN, zero_like_graph
 
 __all__ = [
     "SpectralContrastiveLoss",
@@ -75,11 +75,13 @@ def spectral_contrastive_loss(
     same = ref_embeddings is None
     emb, ref = resolve_refs(embeddings, ref_embeddings)
     a1, p, a2, n = as_pairs(indices_tuple, emb.shape[0], ref.shape[0], emb.device)
-    zero = zero_like_graph(emb, ref)
-    attract = (emb[a1] * ref[p]).sum(1).mean() if a1.numel() else zero
+    like = (emb, ref)
+    zero = zero_like_graph(*like)
+    attract = MEAN((emb[a1] * ref[p]).sum(1), like=like)
     if uniform == "pairs":
-        repel = ((emb[a2] * ref[n]).sum(1) ** 2).mean() if a2.numel() else zero
+        repel = MEAN((emb[a2] * ref[n]).sum(1) ** 2, like=like)
     else:
+        # the mean over every pair, from the sum of its terms in closed form
         total = ((emb.T @ emb) * (ref.T @ ref)).sum()
         count = emb.shape[0] * ref.shape[0]
         if same:
@@ -87,9 +89,7 @@ def spectral_contrastive_loss(
             count -= emb.shape[0]
         repel = total / count if count > 0 else zero
     out = -2.0 * attract + repel + zero
-    if return_stats:
-        return out, make_stats(a1, p, a2, n, emb.shape[0])
-    return out
+    return (out, make_stats(a1, p, a2, n, emb.shape[0])) if return_stats else out
 
 
 def spectral_contrastive_graph_loss(embeddings, graph):
@@ -146,7 +146,7 @@ def spectral_contrastive_graph_loss(embeddings, graph):
     return -2.0 * attract + (gram * gram).sum()
 
 
-class SpectralContrastiveLoss(CountingLoss):
+class SpectralContrastiveLoss(FunctionalLoss, loss_fn=spectral_contrastive_loss):
     """Module form of :func:`spectral_contrastive_loss` with running empty-set counters.
 
     Examples
@@ -156,18 +156,3 @@ class SpectralContrastiveLoss(CountingLoss):
     >>> float(loss_fn(torch.ones(2, 2), ([], [], [], [])))
     0.0
     """
-
-    def __init__(self, *, uniform: str = "all"):
-        super().__init__()
-        self.kwargs = dict(uniform=uniform)
-        spectral_contrastive_loss(torch.zeros(1, 1), ([], [], [], []), **self.kwargs)
-
-    def forward(self, embeddings, indices_tuple, ref_embeddings=None):
-        loss, stats = spectral_contrastive_loss(
-            embeddings, indices_tuple, ref_embeddings, return_stats=True, **self.kwargs
-        )
-        self._record(stats)
-        return loss
-
-    def extra_repr(self) -> str:
-        return f"uniform={self.kwargs['uniform']!r}"

@@ -7,19 +7,20 @@ import torch
 from .._validation import check_one_of
 from ._common import (
     DISTANCE_METRICS,
-    CountingLoss,
+    FunctionalLoss,
     as_triplets,
     check_positive_real,
     make_stats,
     maybe_normalize,
     pair_distances,
     resolve_refs,
-    zero_like_graph,
 )
+from ._reducers import AVG_NONZERO, MEAN, NONE, SUM, get_reducer
 
 __all__ = ["TripletMarginLoss", "triplet_margin_loss"]
 
-TRIPLET_REDUCTIONS = ("mean", "avg_nonzero", "sum", "none")
+#: reduction name -> reducer of the per-triplet terms
+TRIPLET_REDUCTIONS = {"mean": MEAN, "avg_nonzero": AVG_NONZERO, "sum": SUM, "none": NONE}
 
 
 def triplet_margin_loss(
@@ -76,7 +77,7 @@ def triplet_margin_loss(
     0.5
     """
     check_one_of(metric, DISTANCE_METRICS, name="metric")
-    check_one_of(reduction, TRIPLET_REDUCTIONS, name="reduction")
+    reducer = get_reducer(reduction, TRIPLET_REDUCTIONS)
     margin = check_positive_real(margin, name="margin", allow_zero=True)
     emb, ref = resolve_refs(embeddings, ref_embeddings)
     a, p, n = as_triplets(indices_tuple, emb.shape[0], ref.shape[0], emb.device)
@@ -86,19 +87,12 @@ def triplet_margin_loss(
     d_ap, d_an = d[: a.numel()], d[a.numel():]
     violation = d_ap - d_an + margin
     terms = torch.nn.functional.softplus(violation) if smooth else torch.relu(violation)
-    if reduction == "none":
-        out = terms
-    elif reduction == "sum":
-        out = terms.sum() + zero_like_graph(emb, ref)
-    else:
-        kept = terms[terms > 0] if reduction == "avg_nonzero" else terms
-        out = kept.mean() if kept.numel() else zero_like_graph(emb, ref)
-    if return_stats:
-        return out, make_stats(a, p, a, n, emb.shape[0])
-    return out
+    out = reducer(terms, like=(emb, ref))
+    return (out, make_stats(a, p, a, n, emb.shape[0])) if return_stats else out
 
 
-class TripletMarginLoss(CountingLoss):
+class TripletMarginLoss(FunctionalLoss, loss_fn=triplet_margin_loss,
+                        reductions=TRIPLET_REDUCTIONS):
     """Module form of :func:`triplet_margin_loss` with running empty-set counters.
 
     Examples
@@ -112,29 +106,3 @@ class TripletMarginLoss(CountingLoss):
     """
 
     tuple_kind = "triplets"
-
-    def __init__(
-        self,
-        *,
-        margin: float = 1.0,
-        metric: str = "euclidean",
-        normalize: bool = False,
-        smooth: bool = False,
-        reduction: str = "mean",
-    ):
-        super().__init__()
-        check_one_of(reduction, TRIPLET_REDUCTIONS[:-1], name="reduction")
-        self.kwargs = dict(
-            margin=margin, metric=metric, normalize=normalize, smooth=smooth, reduction=reduction
-        )
-        triplet_margin_loss(torch.zeros(1, 1), ([], [], []), **self.kwargs)
-
-    def forward(self, embeddings, indices_tuple, ref_embeddings=None):
-        loss, stats = triplet_margin_loss(
-            embeddings, indices_tuple, ref_embeddings, return_stats=True, **self.kwargs
-        )
-        self._record(stats)
-        return loss
-
-    def extra_repr(self) -> str:
-        return ", ".join(f"{k}={v!r}" for k, v in self.kwargs.items())

@@ -254,3 +254,35 @@ def test_contrastive_dense_matrix_form_equals_pair_list_form(seed, metric, reduc
             common.DENSE_FRACTION = old
     for a, b in zip(out[0], out[1], strict=True):
         torch.testing.assert_close(a, b, rtol=1e-9, atol=1e-9)
+
+
+def test_functional_loss_builds_a_module_form_from_a_function():
+    # the module forms are FunctionalLoss subclasses naming their function: options, repr,
+    # eager checks, counters and forward all come from the function
+    from sip_theory.losses import LossStats
+    from sip_theory.losses._common import FunctionalLoss
+
+    def scaled_sum_loss(embeddings, indices_tuple, ref_embeddings=None, *, scale: float = 1.0,
+                        reduction: str = "sum", return_stats: bool = False):
+        if scale <= 0:
+            raise ValueError("scale must be > 0")
+        out = scale * embeddings.sum()
+        stats = LossStats(embeddings.shape[0], 0, 0, embeddings.shape[0], embeddings.shape[0])
+        return (out, stats) if return_stats else out
+
+    class ScaledSumLoss(FunctionalLoss, loss_fn=scaled_sum_loss,
+                        reductions=("sum", "mean", "none")):
+        """A test loss."""
+
+    import inspect
+
+    sig = "(*, scale: float = 1.0, reduction: str = 'sum')"
+    assert str(inspect.signature(ScaledSumLoss)) == sig
+    fn = ScaledSumLoss(scale=2.0)
+    assert repr(fn) == "ScaledSumLoss(scale=2.0, reduction='sum')"
+    assert float(fn(torch.ones(2, 3), EMPTY)) == 12.0
+    assert fn.counters()["n_calls"] == 1 and fn.last_stats.empty_pos
+    with pytest.raises(ValueError, match="scale"):
+        ScaledSumLoss(scale=-1.0)
+    with pytest.raises(ValueError, match="reduction must be one of"):
+        ScaledSumLoss(reduction="none")
