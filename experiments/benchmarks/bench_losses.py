@@ -131,8 +131,7 @@ def bench_losses(sizes, dim, repeats, seed):
 
 
 def bench_trainer(steps, seed, threads):
-    from sip_theory.data import make_topic_corpus
-    from sip_theory.graphs import make_cliques_dataset
+    from sip_theory.data import make_cliques_dataset, make_topic_corpus
     from sip_theory.models import MaskedTokenLM, SIPTTrainer, TransformerEncoder
 
     before = torch.get_num_threads()

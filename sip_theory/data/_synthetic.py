@@ -1,37 +1,40 @@
-"""Generated datasets of the paper's synthetic experiments: the common container and CLIQUES.
+"""The paper's synthetic datasets: the common container, validated generation, the registry.
 
 A :class:`SyntheticDataset` holds a generated pre-training graph together with
 everything an experiment needs to train and evaluate on it: which nodes are
 pre-training (PT) and held-out fine-tuning (FT) nodes, the label sets, and each
-node's topic mixture, from which :mod:`sip_theory.data` samples the node text.
+node's topic mixture, from which the node text is sampled
+(:func:`~sip_theory.data.make_topic_corpus`, :func:`~sip_theory.data.make_character_corpus`).
 
 Generation is validated. A family builder that draws an invalid dataset (for
 CLIQUES: a PT node without neighbours) redraws it from the next *attempt* seed,
 ``numpy.random.default_rng([seed, attempt])``, and records the attempt number
 and the reasons of the rejected attempts in ``config``; when every attempt fails
 it raises :class:`GenerationError`. A stale or invalid dataset is never returned.
+
+Each family registers its builder by name (:func:`register_synthetic_dataset`)
+from its own module; :func:`make_synthetic_dataset` generates any of them by name.
+The graphs themselves come from :mod:`sip_theory.graphs`.
 """
 
 from __future__ import annotations
 
 import numbers
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
 import numpy as np
 
-from .._validation import check_positive_int, check_probability
-from ._families import cliques_from_labels
-from ._graph import SampleGraph
-from ._noise import add_random_edges
+from .._validation import check_positive_int
+from ..graphs import SampleGraph
 
 __all__ = [
     "GenerationError",
-    "SyntheticDataset",
-    "make_cliques_dataset",
-    "make_synthetic_dataset",
     "SYNTHETIC_DATASETS",
+    "SyntheticDataset",
+    "make_synthetic_dataset",
+    "register_synthetic_dataset",
 ]
 
 
@@ -129,8 +132,8 @@ class SyntheticDataset:
         Each node's distribution over the topics of its text (rows sum to 1).
     self_loops : bool
         Whether the original experiment counted each node as its own neighbour.
-        :class:`SampleGraph` never stores self-loops; this flag tells consumers
-        (homophily, positive sampling) to add them.
+        :class:`SampleGraph` never stores self-loops; this flag tells consumers to
+        add them (``sip_theory.theory.node_homophily(..., self_loops=True)``).
     config : mapping
         Generation parameters, including ``seed``, ``attempt`` and ``rejected``.
     extras : mapping str -> ndarray
@@ -201,38 +204,6 @@ class SyntheticDataset:
         """G_PT: the graph induced on the PT nodes (node i of it is ``pt_nodes[i]``)."""
         return self.graph.subgraph(self.pt_nodes)
 
-    def homophily(self, task: str | None = None, *, self_loops: bool | None = None) -> float:
-        """Node homophily of a label set on G_PT: mean fraction of same-label neighbours.
-
-        Parameters
-        ----------
-        task : str, optional
-            Label set; default :attr:`task`.
-        self_loops : bool, optional
-            Count each node as one of its own neighbours (the original
-            experiments' convention), so that a node with s same-label neighbours
-            out of d scores (s + 1)/(d + 1). Default: :attr:`self_loops`.
-
-        Returns
-        -------
-        float
-            Mean over PT nodes; without self-loops, nodes without neighbours are
-            left out (NaN when every node is isolated).
-        """
-        task = self.task if task is None else task
-        if task not in self.labels:
-            raise ValueError(f"task must be one of {tuple(self.labels)}, got {task!r}")
-        loops = self.self_loops if self_loops is None else bool(self_loops)
-        g = self.pt_graph
-        y = self.labels[task][self.pt_nodes]
-        deg = g.degrees().astype(np.float64)
-        rows = np.repeat(np.arange(g.n_nodes), np.diff(g.indptr))
-        same = np.bincount(rows, weights=(y[rows] == y[g.indices]), minlength=g.n_nodes)
-        if loops:
-            return float(np.mean((same + 1.0) / (deg + 1.0)))
-        has = deg > 0
-        return float(np.mean(same[has] / deg[has])) if has.any() else float("nan")
-
     def to_dict(self) -> dict:
         """A JSON-serializable description (edges, split, labels, mixtures, config, graph hash)."""
         return {
@@ -258,103 +229,50 @@ class SyntheticDataset:
         )
 
 
-def make_cliques_dataset(
-    *,
-    seed,
-    n_pt: int = 50,
-    n_ft: int = 20,
-    n_topics: int = 10,
-    noise: float = 0.0,
-    min_dominance: float = 0.9,
-    max_attempts: int = 100,
-) -> SyntheticDataset:
-    """CLIQUES (+ noise): one clique per dominant topic, random non-edges added.
+_BUILDERS: dict[str, Callable[..., SyntheticDataset]] = {}
 
-    Every node draws its dominant topic uniformly from ``n_topics``; nodes with
-    the same dominant topic form a clique, nodes of different topics are not
-    linked; then each non-edge is added independently with probability
-    ``noise`` (the paper's "random_add"). The FT label is the dominant topic.
 
-    Parameters
-    ----------
-    seed : int or numpy.random.Generator
-        A Generator contributes one integer draw, which is recorded as ``config["seed"]``.
-    n_pt, n_ft : int, default 50, 20
-        PT nodes are 0..n_pt-1, FT nodes follow.
-    n_topics : int, default 10
-    noise : float in [0, 1], default 0
-        Probability of adding each non-edge (the paper uses 0, .05, .10, .15, .50).
-    min_dominance : float in (0.5, 1], default 0.9
-        A node's dominant-topic weight is uniform on [min_dominance, 1]; the rest
-        is spread over the other topics by a flat Dirichlet draw.
-    max_attempts : int, default 100
-        Attempts before :class:`GenerationError`.
+class _RegisteredNames(Sequence):
+    """The registered family names, in registration order: a live, read-only tuple."""
 
-    Returns
-    -------
-    SyntheticDataset
-        ``labels = {"topic": dominant topic}``, ``task = "topic"``.
+    def __getitem__(self, index):
+        return tuple(_BUILDERS)[index]
 
-    Raises
-    ------
-    GenerationError
-        Every attempt left a PT node without neighbours in G_PT (a topic with a
-        single PT node and no noise edge to it).
-    ValueError
-        Bad sizes or probabilities.
+    def __len__(self) -> int:
+        return len(_BUILDERS)
 
-    Notes
-    -----
-    Paper (McDermott et al. 2023, synthetic experiments): 50 PT + 20 FT nodes from
-    10 topics, dominant-topic probability >= 0.9, full batch, tiny encoder. The
-    noise is applied over all node pairs (PT and FT), so G_PT receives exactly
-    the paper's random_add noise. The split of the non-dominant mass is ours.
+    def __eq__(self, other) -> bool:
+        return tuple(self) == (tuple(other) if isinstance(other, _RegisteredNames) else other)
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return repr(tuple(_BUILDERS))
+
+
+#: Names accepted by :func:`make_synthetic_dataset`, in registration order:
+#: ``("cliques", "plane", "mobius", "sphere", "torus", "mechanistic")``.
+SYNTHETIC_DATASETS = _RegisteredNames()
+
+
+def register_synthetic_dataset(name: str, builder: Callable[..., SyntheticDataset]) -> None:
+    """Make ``builder(*, seed, **options) -> SyntheticDataset`` the family ``name``.
+
+    Each family module registers its builders when :mod:`sip_theory.data` is
+    imported; registering a name again replaces its builder.
 
     Examples
     --------
-    >>> d = make_cliques_dataset(seed=0)
-    >>> d.pt_nodes.size, d.ft_nodes.size, d.pt_graph.is_cluster_graph()
-    (50, 20, True)
-    >>> d.homophily()
-    1.0
+    The library's families, registered by their modules:
+
+    >>> SYNTHETIC_DATASETS
+    ('cliques', 'plane', 'mobius', 'sphere', 'torus', 'mechanistic')
     """
-    n_pt = check_positive_int(n_pt, name="n_pt", minimum=2)
-    n_ft = check_positive_int(n_ft, name="n_ft", minimum=0)
-    n_topics = check_positive_int(n_topics, name="n_topics", minimum=2)
-    noise = check_probability(noise, name="noise")
-    min_dominance = check_probability(min_dominance, name="min_dominance")
-    if min_dominance <= 0.5:
-        raise ValueError(f"min_dominance must be > 0.5 so the dominant topic is unique, "
-                         f"got {min_dominance}")
-    n = n_pt + n_ft
-    params = {"n_pt": n_pt, "n_ft": n_ft, "n_topics": n_topics, "noise": noise,
-              "min_dominance": min_dominance, "max_attempts": max_attempts}
-
-    def build(rng, record):
-        topic = rng.integers(n_topics, size=n)
-        dominance = rng.uniform(min_dominance, 1.0, size=n)
-        rest = rng.dirichlet(np.ones(n_topics - 1), size=n) * (1.0 - dominance)[:, None]
-        mix = np.zeros((n, n_topics))
-        others = (np.arange(n_topics)[None, :] != topic[:, None])
-        mix[others] = rest.reshape(-1)
-        mix[np.arange(n), topic] = dominance
-        graph = cliques_from_labels(topic)
-        if noise > 0:
-            graph = add_random_edges(graph, noise, seed=rng)
-        isolated = np.flatnonzero(graph.subgraph(np.arange(n_pt)).degrees() == 0)
-        if isolated.size:
-            raise InvalidGeneration(f"{isolated.size} isolated PT node(s), e.g. {isolated[0]}")
-        return SyntheticDataset(
-            name="cliques", graph=graph, pt_nodes=np.arange(n_pt),
-            ft_nodes=np.arange(n_pt, n), labels={"topic": topic}, task="topic",
-            topic_mixtures=mix, self_loops=False, config={**params, **record},
-        )
-
-    return generate_with_retries(build, seed=seed, max_attempts=max_attempts, name="cliques")
-
-
-#: Names accepted by :func:`make_synthetic_dataset`.
-SYNTHETIC_DATASETS = ("cliques", "plane", "mobius", "sphere", "torus", "mechanistic")
+    if not isinstance(name, str) or not name:
+        raise TypeError(f"name must be a non-empty str, got {name!r}")
+    if not callable(builder):
+        raise TypeError(f"builder must be callable, got {type(builder).__name__}")
+    _BUILDERS[name] = builder
 
 
 def make_synthetic_dataset(name: str, *, seed, **options) -> SyntheticDataset:
@@ -363,10 +281,12 @@ def make_synthetic_dataset(name: str, *, seed, **options) -> SyntheticDataset:
     Parameters
     ----------
     name : {"cliques", "plane", "mobius", "sphere", "torus", "mechanistic"}
+        Any of :data:`SYNTHETIC_DATASETS`.
     seed : int or numpy.random.Generator
     **options
-        Keyword options of :func:`make_cliques_dataset`,
-        :func:`make_manifold_dataset` or :func:`make_mechanistic_dataset`.
+        Keyword options of :func:`~sip_theory.data.make_cliques_dataset`,
+        :func:`~sip_theory.data.make_manifold_dataset` or
+        :func:`~sip_theory.data.make_mechanistic_dataset`.
 
     Returns
     -------
@@ -377,14 +297,7 @@ def make_synthetic_dataset(name: str, *, seed, **options) -> SyntheticDataset:
     >>> make_synthetic_dataset("plane", seed=0).pt_nodes.size
     100
     """
-    if name == "cliques":
-        return make_cliques_dataset(seed=seed, **options)
-    if name in ("plane", "mobius", "sphere", "torus"):
-        from ._manifolds import make_manifold_dataset
-
-        return make_manifold_dataset(name, seed=seed, **options)
-    if name == "mechanistic":
-        from ._mechanistic import make_mechanistic_dataset
-
-        return make_mechanistic_dataset(seed=seed, **options)
-    raise ValueError(f"name must be one of {SYNTHETIC_DATASETS!r}, got {name!r}")
+    builder = _BUILDERS.get(name) if isinstance(name, str) else None
+    if builder is None:
+        raise ValueError(f"name must be one of {SYNTHETIC_DATASETS!r}, got {name!r}")
+    return builder(seed=seed, **options)

@@ -71,8 +71,7 @@ def ideal_reader_seed(family: str, seed: int, options=None) -> dict:
     >>> r["word"]["padded_length"], r["char"]["padded_length"] > 100
     (18, True)
     """
-    from ..data import make_character_corpus, make_topic_corpus
-    from ..graphs import make_synthetic_dataset
+    from ..data import make_character_corpus, make_synthetic_dataset, make_topic_corpus
 
     options = dict(IDEAL_READER_FAMILIES.get(family, {}) if options is None else options)
     data = make_synthetic_dataset(family, seed=seed, **options)

@@ -77,7 +77,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..graphs._synthetic import _jsonable  # one JSON converter for dataset configs
+from ..data._synthetic import _jsonable  # one JSON converter for dataset configs
 from ._runner import _canonical, register_task
 
 __all__ = [
@@ -347,7 +347,7 @@ def masked_token_accuracy(encoder, objective, tokens, *, seed: int, repeats: int
 
 
 def _dataset(family: str, seed: int, options: Mapping):
-    from ..graphs import make_synthetic_dataset
+    from ..data import make_synthetic_dataset
 
     return make_synthetic_dataset(family, seed=seed, **dict(options))
 
@@ -657,6 +657,8 @@ class _SyntheticRun:
 
         ``shared_training``: the run ids trained by this run's one training, if several.
         """
+        from ..theory import node_homophily
+
         (p, seeds, t_data, data, pt, ft, corpus, tok_pt, tok_ft, text, pt_graph, tasks,
          labels_pt, labels_ft, widths, encoder, objective, kernel, trainer, main, curve) = (
             self.p, self.seeds, self.t_data, self.data, self.pt, self.ft, self.corpus,
@@ -676,7 +678,8 @@ class _SyntheticRun:
         metrics["final_loss"] = _finite(last.get("loss"))
         metrics["final_loss_m"] = _finite(last.get("loss_m"))
         metrics["final_loss_si"] = _finite(last.get("loss_si"))
-        metrics["homophily"] = _finite(data.homophily(main))
+        metrics["homophily"] = _finite(node_homophily(pt_graph, data.labels[main][pt],
+                                                      self_loops=data.self_loops))
         metrics["steps"] = int(trainer.step)
         metrics["train_seconds"] = t_train
         metrics["steps_per_second"] = trainer.step / t_train if t_train > 0 else None

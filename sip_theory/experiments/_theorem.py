@@ -186,8 +186,7 @@ def run_theorem(run, *, device: str = "cpu") -> dict:
     """
     import torch
 
-    from ..data import make_topic_corpus
-    from ..graphs import make_synthetic_dataset
+    from ..data import make_synthetic_dataset, make_topic_corpus
     from ..models import MaskedTokenLM, SIPTTrainer, TransformerEncoder
     from ._synthetic import TEXT_SETTINGS, _seed_streams, masked_token_accuracy
 

@@ -12,10 +12,11 @@ Constructors:
   :func:`kpartite_matching`, :func:`sentence_sticks`;
 * geometric, computed in blocks: :func:`radius_graph`, :func:`knn_graph`;
 * noise: :func:`add_random_edges`, :func:`remove_random_edges`, :func:`flip_pairs`;
-* the paper's synthetic datasets (:class:`SyntheticDataset`): :func:`make_cliques_dataset`,
-  :func:`make_manifold_dataset` (triangulated surfaces, exact short geodesics),
-  :func:`make_mechanistic_dataset` (cycle + graphlets, exact graphlet orbits),
-  :func:`make_synthetic_dataset` by name.
+* the geometry under the paper's synthetic datasets: triangulated surfaces
+  (:func:`triangulation`, :class:`Triangulation`) with exact short geodesics
+  (:func:`geodesic_distances`), the mechanistic :func:`cycle_with_graphlets` and
+  exact graphlet orbits (:func:`graphlet_degree_vectors`). The datasets built on
+  them are :mod:`sip_theory.data`'s.
 """
 
 from ._families import (
@@ -40,44 +41,19 @@ from ._graphlets import (
     graphlet_orbits,
 )
 from ._io import read_edgelist, write_edgelist
-from ._kmeans import kmeans
-from ._manifolds import (
-    MANIFOLD_SETTINGS,
-    Triangulation,
-    geodesic_distances,
-    make_manifold_dataset,
-    sample_surface_points,
-    triangulation,
-)
-from ._mechanistic import MECHANISTIC_TASKS, cycle_with_graphlets, make_mechanistic_dataset
+from ._manifolds import Triangulation, geodesic_distances, sample_surface_points, triangulation
+from ._mechanistic import cycle_with_graphlets
 from ._noise import add_random_edges, flip_pairs, remove_random_edges
-from ._synthetic import (
-    SYNTHETIC_DATASETS,
-    GenerationError,
-    SyntheticDataset,
-    make_cliques_dataset,
-    make_synthetic_dataset,
-)
 
 __all__ = [
-    "GenerationError",
     "Graphlet",
     "GraphletOrbits",
-    "MANIFOLD_SETTINGS",
-    "MECHANISTIC_TASKS",
-    "SYNTHETIC_DATASETS",
-    "SyntheticDataset",
     "Triangulation",
     "connected_graphlets",
     "cycle_with_graphlets",
     "geodesic_distances",
     "graphlet_degree_vectors",
     "graphlet_orbits",
-    "kmeans",
-    "make_cliques_dataset",
-    "make_manifold_dataset",
-    "make_mechanistic_dataset",
-    "make_synthetic_dataset",
     "sample_surface_points",
     "triangulation",
     "AugmentationStars",

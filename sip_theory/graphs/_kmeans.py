@@ -1,7 +1,8 @@
 """A small seeded k-means (k-means++ seeding, Lloyd iterations) in numpy.
 
-Used to derive the NEIGHBORHOOD and STRUCTURAL label sets of the mechanistic
-graphs without making scikit-learn a runtime dependency.
+Private: it derives the NEIGHBORHOOD and STRUCTURAL label sets of the mechanistic
+datasets (:func:`sip_theory.data.make_mechanistic_dataset`) without making
+scikit-learn a runtime dependency.
 """
 
 from __future__ import annotations

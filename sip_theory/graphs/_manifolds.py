@@ -1,7 +1,8 @@
-"""Triangulated 2-manifolds with flat equilateral faces, exact short geodesics, manifold graphs.
+"""Triangulated 2-manifolds with flat equilateral faces, and their exact short geodesics.
 
 The paper's PLANE, MOBIUS, SPHERE and TORUS experiments place points on a
-triangulated surface whose vertices are topics. Every face is the equilateral
+triangulated surface whose vertices are topics (the datasets:
+:func:`sip_theory.data.make_manifold_dataset`). Every face is the equilateral
 triangle of side sqrt(2) (the standard 2-simplex), so a point's barycentric
 coordinates in its face are at once its position and its topic mixture over the
 face's three vertex topics.
@@ -28,19 +29,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from types import MappingProxyType
 
 import numpy as np
 
 from .._validation import as_generator, check_one_of, check_positive_int
-from ._graph import SampleGraph
-from ._synthetic import InvalidGeneration, SyntheticDataset, generate_with_retries
 
 __all__ = [
-    "MANIFOLD_SETTINGS",
     "Triangulation",
     "geodesic_distances",
-    "make_manifold_dataset",
     "sample_surface_points",
     "triangulation",
 ]
@@ -59,14 +55,6 @@ _TRIANGLES_1BASED = {
               (5, 6, 8), (6, 3, 9), (5, 7, 8), (6, 8, 9), (3, 9, 7), (7, 8, 1), (8, 9, 2),
               (9, 7, 4), (8, 1, 2), (9, 2, 4), (7, 4, 1)],
 }
-
-#: The paper's number of PT points N and radius r per surface.
-MANIFOLD_SETTINGS = MappingProxyType({
-    "plane": {"n_pt": 100, "radius": 0.15},
-    "mobius": {"n_pt": 300, "radius": 0.15},
-    "sphere": {"n_pt": 300, "radius": 0.2},
-    "torus": {"n_pt": 300, "radius": 0.2},
-})
 
 # Local frame of a face: its i-th listed vertex sits at row i.
 _CANON = np.array([[0.0, 0.0], [SIDE, 0.0], [SIDE / 2.0, HEIGHT]])
@@ -141,6 +129,11 @@ class Triangulation:
     @property
     def n_edges(self) -> int:
         return int(self.edges.shape[0])
+
+    @property
+    def face_height(self) -> float:
+        """The height side*sqrt(3)/2 of every face: :func:`geodesic_distances` is exact below it."""
+        return HEIGHT * (self.side / SIDE)
 
     @property
     def euler_characteristic(self) -> int:
@@ -437,7 +430,7 @@ def geodesic_distances(tri: Triangulation, faces, barycentric, *, max_distance=N
     if (bary < -tol).any() or not np.allclose(bary.sum(1), 1.0, atol=1e-8):
         raise ValueError("barycentric rows must be non-negative and sum to 1")
     scale = tri.side / SIDE
-    height = HEIGHT * scale
+    height = tri.face_height
     if max_distance is None:
         max_distance = height
     if not 0 < max_distance <= height * (1 + 1e-12):
@@ -491,102 +484,3 @@ def geodesic_distances(tri: Triangulation, faces, barycentric, *, max_distance=N
     dist[dist >= max_distance] = np.inf
     np.fill_diagonal(dist, 0.0)
     return dist
-
-
-def make_manifold_dataset(
-    name: str,
-    *,
-    seed,
-    n_pt: int | None = None,
-    n_ft: int = 0,
-    radius: float | None = None,
-    self_loops: bool = False,
-    isolated: str = "allow",
-    max_attempts: int = 10,
-) -> SyntheticDataset:
-    """PLANE, MOBIUS, SPHERE or TORUS: uniform surface points linked within geodesic radius r.
-
-    Parameters
-    ----------
-    name : {"plane", "mobius", "sphere", "torus"}
-    seed : int or numpy.random.Generator
-    n_pt : int, optional
-        Number of PT points; default the paper's N (100 for the plane, else 300).
-    n_ft : int, default 0
-        Extra held-out FT points drawn the same way (ours; the paper evaluated on
-        the PT points themselves).
-    radius : float, optional
-        Link when the geodesic distance is < radius; default the paper's r
-        (0.15 plane and Mobius, 0.2 sphere and torus). Must be below the face height.
-    self_loops : bool, default False
-        Record that each node is its own neighbour, as the original code did.
-        The graph itself never stores self-loops; see :attr:`SyntheticDataset.self_loops`.
-    isolated : {"allow", "resample"}, default "allow"
-        Keep datasets with PT points that have no neighbour (their count is
-        recorded as ``config["n_isolated_pt"]``), or redraw them.
-    max_attempts : int, default 10
-
-    Returns
-    -------
-    SyntheticDataset
-        Topics are the surface's vertices: ``topic_mixtures`` holds each point's
-        barycentric coordinates at its face's vertices; ``labels = {"vertex": ...}``
-        the vertex with the largest coordinate; ``extras`` holds ``face`` and
-        ``barycentric``; ``config["triangulation"]`` the faces.
-
-    Raises
-    ------
-    GenerationError
-        Every attempt missed a vertex label among the PT points (or, with
-        ``isolated="resample"``, left a PT point isolated).
-
-    Notes
-    -----
-    McDermott et al. (2023), synthetic manifold experiments. The original kept
-    self-loops in G_PT, so a node could be drawn as its own positive and the
-    reported homophily counts it: (same + 1)/(degree + 1).
-
-    Examples
-    --------
-    >>> d = make_manifold_dataset("torus", seed=0, n_pt=50)
-    >>> d.pt_nodes.size, d.n_topics, d.task
-    (50, 9, 'vertex')
-    """
-    tri = triangulation(name)
-    defaults = MANIFOLD_SETTINGS[name]
-    n_pt = defaults["n_pt"] if n_pt is None else check_positive_int(n_pt, name="n_pt")
-    n_ft = check_positive_int(n_ft, name="n_ft", minimum=0)
-    radius = defaults["radius"] if radius is None else float(radius)
-    if not 0 < radius < HEIGHT:
-        raise ValueError(f"radius must be in (0, {HEIGHT:.4f}) (the face height), got {radius}")
-    check_one_of(isolated, ("allow", "resample"), name="isolated")
-    n = n_pt + n_ft
-    params = {"n_pt": n_pt, "n_ft": n_ft, "radius": radius, "isolated": isolated,
-              "max_attempts": max_attempts, "triangulation": tri.triangles.tolist(),
-              "side": tri.side}
-
-    def build(rng, record):
-        faces, bary = sample_surface_points(tri, n, seed=rng)
-        dist = geodesic_distances(tri, faces, bary)
-        iu, ju = np.triu_indices(n, k=1)
-        close = dist[iu, ju] < radius
-        graph = SampleGraph.from_edges(np.stack([iu[close], ju[close]], 1), n_nodes=n)
-        corners = tri.triangles[faces]
-        label = corners[np.arange(n), bary.argmax(1)]
-        mix = np.zeros((n, tri.n_vertices))
-        np.add.at(mix, (np.repeat(np.arange(n), 3), corners.reshape(-1)), bary.reshape(-1))
-        missing = np.setdiff1d(np.arange(tri.n_vertices), label[:n_pt])
-        if missing.size:
-            raise InvalidGeneration(f"vertex label(s) {missing.tolist()} absent from PT points")
-        n_iso = int((graph.subgraph(np.arange(n_pt)).degrees() == 0).sum())
-        if n_iso and isolated == "resample":
-            raise InvalidGeneration(f"{n_iso} isolated PT point(s)")
-        return SyntheticDataset(
-            name=name, graph=graph, pt_nodes=np.arange(n_pt), ft_nodes=np.arange(n_pt, n),
-            labels={"vertex": label}, task="vertex", topic_mixtures=mix,
-            self_loops=self_loops,
-            config={**params, **record, "self_loops": bool(self_loops), "n_isolated_pt": n_iso},
-            extras={"face": faces, "barycentric": bary},
-        )
-
-    return generate_with_retries(build, seed=seed, max_attempts=max_attempts, name=name)

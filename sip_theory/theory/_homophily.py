@@ -116,6 +116,7 @@ def node_homophily(
     isolated: str = "exclude",
     weighted: bool = False,
     directed: bool = False,
+    self_loops: bool = False,
 ) -> float:
     """Node homophily: the mean over nodes of the fraction of same-label neighbours.
 
@@ -131,6 +132,12 @@ def node_homophily(
     directed : bool, default False
         Read ``graph`` as (source, target) arcs; a node's neighbours are the
         sources of its incoming arcs.
+    self_loops : bool, default False
+        Count every node as one of its own neighbours (a loop of weight 1), the
+        convention of the paper's manifold experiments, whose G_PT kept
+        self-loops (:attr:`sip_theory.data.SyntheticDataset.self_loops`): a node
+        with s same-label neighbours out of d scores (s + 1)/(d + 1), and no
+        node is isolated.
 
     Returns
     -------
@@ -152,11 +159,15 @@ def node_homophily(
     0.75
     >>> float(node_homophily(arcs, [0, 0, 0, 0, 1], directed=True, isolated="zero"))
     0.6
+    >>> float(node_homophily([(0, 1)], [0, 1], self_loops=True))  # each node: 1 of 2
+    0.5
     """
     check_one_of(isolated, ("exclude", "zero"), name="isolated")
     a = _arcs(graph, labels, weighted=weighted, directed=directed)
     deg = np.bincount(a.target, weights=a.weight, minlength=a.n)
     same = np.bincount(a.target[a.same], weights=a.weight[a.same], minlength=a.n)
+    if self_loops:
+        deg, same = deg + 1.0, same + 1.0
     has = deg > 0
     frac = np.zeros(a.n)
     frac[has] = same[has] / deg[has]

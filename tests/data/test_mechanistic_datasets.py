@@ -1,4 +1,4 @@
-"""The mechanistic graphs: cycle + graphlets, MOTIF / NEIGHBORHOOD / STRUCTURAL labels."""
+"""The mechanistic datasets: MOTIF / NEIGHBORHOOD / STRUCTURAL labels on cycle + graphlets."""
 
 from __future__ import annotations
 
@@ -6,32 +6,14 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from sip_theory.graphs import (
-    GenerationError,
-    cycle_with_graphlets,
-    graphlet_degree_vectors,
-    make_mechanistic_dataset,
-)
+from sip_theory.data import GenerationError, make_mechanistic_dataset
+from sip_theory.graphs import graphlet_degree_vectors
+from sip_theory.theory import node_homophily
 
 
 @pytest.fixture(scope="module")
 def paper():
     return make_mechanistic_dataset(seed=0)
-
-
-def test_cycle_with_graphlets_structure_matches_the_recipe():
-    g, motif, atlas = cycle_with_graphlets(36, attach_every=4, seed=1)
-    nxg = g.to_networkx()
-    assert all(nxg.has_edge(i, (i + 1) % 36) for i in range(36))
-    assert atlas.shape == (9,) and (motif[:36] == 0).all()
-    for k in range(1, 10):
-        nodes = np.flatnonzero(motif == k)
-        ref = nx.graph_atlas(int(atlas[k - 1]))
-        assert nx.is_isomorphic(nxg.subgraph(nodes.tolist()), ref)
-        outside = [(u, v) for u in nodes for v in nxg[u] if motif[v] != k]
-        assert outside == [(outside[0][0], 4 * (k - 1))]  # one edge, to cycle node 4(k-1)
-    assert g.n_nodes == 36 + sum(nx.graph_atlas(int(a)).number_of_nodes() for a in atlas)
-    assert g.n_edges == 36 + 9 + sum(nx.graph_atlas(int(a)).number_of_edges() for a in atlas)
 
 
 def test_paper_sizes_give_ten_motif_classes_and_about_87_nodes():
@@ -90,7 +72,10 @@ def test_same_seed_reproduces_and_other_seed_differs():
 
 
 def test_structural_labels_are_less_local_than_motif(paper):
-    assert paper.homophily("structural") < paper.homophily("motif") - 0.2
+    def homophily(task):
+        return node_homophily(paper.pt_graph, paper.labels[task][paper.pt_nodes])
+
+    assert homophily("structural") < homophily("motif") - 0.2
 
 
 def test_unsatisfiable_kmeans_raises_generation_error():

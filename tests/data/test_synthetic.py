@@ -7,14 +7,16 @@ import json
 import numpy as np
 import pytest
 
-from sip_theory.graphs import (
+from sip_theory.data import (
     SYNTHETIC_DATASETS,
     GenerationError,
-    SampleGraph,
     SyntheticDataset,
     make_cliques_dataset,
     make_synthetic_dataset,
+    register_synthetic_dataset,
 )
+from sip_theory.data._synthetic import _BUILDERS
+from sip_theory.graphs import SampleGraph
 
 
 def test_cliques_pt_graph_is_one_clique_per_topic_without_noise():
@@ -104,11 +106,11 @@ def _tiny(**over):
     return SyntheticDataset(**parts)
 
 
-def test_homophily_with_and_without_self_loops_on_a_path():
-    d = _tiny()
-    # node 0: 1/1, node 1: 1/2, node 2: 0/1 -> 0.5 ; with self-loops 2/2, 2/3, 1/2
-    assert d.homophily() == pytest.approx(0.5)
-    assert d.homophily(self_loops=True) == pytest.approx((1 + 2 / 3 + 1 / 2) / 3)
+def test_self_loops_flag_is_recorded_not_stored_in_the_graph():
+    # the flag tells consumers (theory.node_homophily(self_loops=...)) to add the loops
+    assert _tiny().self_loops is False
+    d = _tiny(self_loops=1)
+    assert d.self_loops is True and d.graph.n_edges == 2
 
 
 @pytest.mark.parametrize("over,match", [
@@ -143,3 +145,29 @@ def test_every_dataset_serializes_to_json_with_seed_and_graph_hash(name):
 def test_unknown_dataset_name_raises():
     with pytest.raises(ValueError, match="name"):
         make_synthetic_dataset("klein_bottle", seed=0)
+
+
+def test_every_family_registers_itself_in_the_paper_order():
+    assert SYNTHETIC_DATASETS == ("cliques", "plane", "mobius", "sphere", "torus", "mechanistic")
+    assert repr(SYNTHETIC_DATASETS) == repr(tuple(SYNTHETIC_DATASETS))
+    assert SYNTHETIC_DATASETS[-1] == "mechanistic" and "torus" in SYNTHETIC_DATASETS
+
+
+def test_a_registered_family_is_generated_by_name_and_listed():
+    def tiny_cliques(*, seed, **options):
+        return make_cliques_dataset(seed=seed, n_pt=8, n_ft=0, n_topics=2, **options)
+
+    register_synthetic_dataset("tiny-cliques", tiny_cliques)
+    try:
+        assert SYNTHETIC_DATASETS[-1] == "tiny-cliques"
+        d = make_synthetic_dataset("tiny-cliques", seed=3, noise=0.1)
+        assert d.graph == tiny_cliques(seed=3, noise=0.1).graph and d.pt_nodes.size == 8
+    finally:
+        del _BUILDERS["tiny-cliques"]
+    assert "tiny-cliques" not in SYNTHETIC_DATASETS
+
+
+@pytest.mark.parametrize("name,builder", [("", make_cliques_dataset), ("x", None)])
+def test_registering_a_bad_name_or_builder_raises(name, builder):
+    with pytest.raises(TypeError):
+        register_synthetic_dataset(name, builder)

@@ -294,3 +294,9 @@ def test_weighted_degrees_sum_weights():
 def test_graphs_subpackage_does_not_import_torch():
     code = "import sys, sip_theory.graphs; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_graphs_subpackage_does_not_import_the_data_above_it():
+    # graphs sits below data (the synthetic datasets are built on its graphs), never the reverse
+    code = "import sys, sip_theory.graphs; sys.exit('sip_theory.data' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sip_theory.graphs import kmeans
+from sip_theory.graphs._kmeans import kmeans  # private: the mechanistic labels
 
 
 def _blobs(seed):
@@ -50,3 +50,9 @@ def test_kmeans_labels_numbered_by_first_appearance_and_seed_reproducible():
 def test_kmeans_too_few_distinct_rows_raises():
     with pytest.raises(ValueError, match="distinct"):
         kmeans([[0.0], [0.0], [1.0]], 3, seed=0)
+
+
+def test_kmeans_is_private_to_the_library():
+    import sip_theory.graphs
+
+    assert not hasattr(sip_theory.graphs, "kmeans") and "kmeans" not in sip_theory.graphs.__all__

@@ -1,4 +1,4 @@
-"""Triangulated surfaces, exact short geodesics and the manifold datasets.
+"""Triangulated surfaces and exact short geodesics (the datasets: tests/data).
 
 Geodesics are checked against closed forms computed here independently of the
 library's chain unfolding: each surface is developed once into the plane along a
@@ -17,10 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sip_theory.graphs import (
-    GenerationError,
     Triangulation,
     geodesic_distances,
-    make_manifold_dataset,
     sample_surface_points,
     triangulation,
 )
@@ -263,6 +261,11 @@ def test_geodesics_symmetric_and_satisfy_the_triangle_inequality(name):
     assert short.sum() > 1000 and (finite[short] <= via[short] + 1e-9).all()
 
 
+def test_face_height_is_the_exactness_bound_and_scales_with_the_side():
+    assert triangulation("plane").face_height == H
+    assert Triangulation("big", [[0, 1, 2]], side=2 * SIDE).face_height == pytest.approx(2 * H)
+
+
 def test_geodesic_max_distance_above_face_height_raises():
     t = triangulation("plane")
     with pytest.raises(ValueError, match="max_distance"):
@@ -272,55 +275,6 @@ def test_geodesic_max_distance_above_face_height_raises():
 def test_geodesic_off_simplex_coordinates_raise():
     with pytest.raises(ValueError, match="barycentric"):
         geodesic_distances(triangulation("plane"), [0], [[0.5, 0.6, 0.0]])
-
-
-# ----------------------------------------------------------------- datasets
-def test_manifold_dataset_labels_are_the_largest_barycentric_vertex():
-    d = make_manifold_dataset("sphere", seed=0, n_pt=60)
-    corners = triangulation("sphere").triangles[d.extras["face"]]
-    expected = corners[np.arange(60), d.extras["barycentric"].argmax(1)]
-    assert np.array_equal(d.labels["vertex"], expected)
-    assert np.array_equal(d.topic_mixtures.argmax(1), expected)
-
-
-def test_manifold_dataset_graph_is_the_geodesic_radius_graph():
-    d = make_manifold_dataset("torus", seed=1, n_pt=80, radius=0.3)
-    dist = geodesic_distances(triangulation("torus"), d.extras["face"], d.extras["barycentric"])
-    adj = d.graph.to_dense() > 0
-    off = ~np.eye(80, dtype=bool)
-    assert np.array_equal(adj[off], (dist < 0.3)[off])
-
-
-def test_manifold_dataset_same_seed_same_data_and_other_seed_differs():
-    a = make_manifold_dataset("mobius", seed=7, n_pt=50)
-    b = make_manifold_dataset("mobius", seed=7, n_pt=50)
-    c = make_manifold_dataset("mobius", seed=8, n_pt=50)
-    assert a.graph == b.graph and np.array_equal(a.topic_mixtures, b.topic_mixtures)
-    assert not np.array_equal(a.topic_mixtures, c.topic_mixtures)
-
-
-def test_manifold_self_loop_option_changes_homophily_not_graph():
-    a = make_manifold_dataset("plane", seed=3)
-    b = make_manifold_dataset("plane", seed=3, self_loops=True)
-    assert a.graph == b.graph and b.self_loops and not a.self_loops
-    assert b.homophily() == a.homophily(self_loops=True) != a.homophily()
-
-
-def test_manifold_impossible_generation_raises_generation_error():
-    # 2 PT points cannot show all 4 vertex labels of the plane
-    with pytest.raises(GenerationError, match="absent"):
-        make_manifold_dataset("plane", seed=0, n_pt=2, max_attempts=3)
-
-
-def test_manifold_resample_isolated_records_a_later_attempt():
-    d = make_manifold_dataset("plane", seed=0, isolated="resample", max_attempts=200)
-    assert d.config["n_isolated_pt"] == 0
-    assert d.config["attempt"] == len(d.config["rejected"])
-
-
-def test_manifold_radius_at_face_height_raises():
-    with pytest.raises(ValueError, match="radius"):
-        make_manifold_dataset("plane", seed=0, radius=1.3)
 
 
 def test_points_on_a_shared_edge_measured_along_the_edge_from_either_face():

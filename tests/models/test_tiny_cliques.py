@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from sip_theory.data import make_topic_corpus
-from sip_theory.graphs import make_cliques_dataset
+from sip_theory.data import make_cliques_dataset, make_topic_corpus
 from sip_theory.models import MaskedTokenLM, SIPTTrainer, TransformerEncoder
 from sip_theory.theory import recovery_margin
 

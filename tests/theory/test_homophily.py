@@ -61,6 +61,17 @@ def test_node_homophily_undirected_reference_and_isolated_policy():
     assert node_homophily(with_isolated, y6, isolated="zero") == pytest.approx(0.5)
 
 
+def test_node_homophily_self_loops_count_each_node_as_its_own_neighbour():
+    # path 0-1-2, labels 0 0 1: node 0 1/1, node 1 1/2, node 2 0/1; with self-loops 2/2, 2/3, 1/2
+    path = SampleGraph.from_edges([(0, 1), (1, 2)], n_nodes=4)
+    y = [0, 0, 1, 1]
+    assert node_homophily(path, y) == pytest.approx(0.5)
+    # the isolated node 3 scores 1/1 with its loop
+    assert node_homophily(path, y, self_loops=True) == pytest.approx((1 + 2 / 3 + 1 / 2 + 1) / 4)
+    assert node_homophily(path.subgraph([0, 1, 2]), y[:3], self_loops=True) == pytest.approx(
+        (1 + 2 / 3 + 1 / 2) / 3)
+
+
 def test_class_insensitive_reference_02_on_arcs():
     assert class_insensitive_homophily(ARCS, Y5, directed=True) == pytest.approx(0.2)
 
