@@ -15,9 +15,11 @@ Definitions follow McDermott et al., "Structure-inducing pre-training"
   :func:`voronoi_boundary_length`, :func:`corollary2_table` (2).
 * Permissibility: :func:`is_permissible`, thresholds of the contrastive margin
   and multi-similarity losses (derived with sympy by :func:`contrastive_margin_derivation` and
-  :func:`multi_similarity_derivation`).
+  :func:`multi_similarity_derivation`) and the exact objectives of a fixed embedding they
+  bound, :func:`contrastive_margin_objective` and :func:`multi_similarity_objective`.
 * Depth: :func:`estimate_sphericity`.
-* Global bounds: :func:`spectral_probe_bound`, :func:`haochen_identity`,
+* Global bounds: :func:`spectral_probe_bound`, :func:`haochen_identity` (on
+  :func:`spectral_contrastive_objective`),
   :func:`cheeger_easy_side`, :func:`mean_classifier_bound`,
   :func:`ncm_cantelli_bound`, :func:`linear_separability`.
 """
@@ -34,7 +36,7 @@ from ._bounds import (
     ncm_cantelli_bound,
     normalized_laplacian_spectrum,
     sparsest_k_partition,
-    spectral_contrastive_loss,
+    spectral_contrastive_objective,
     spectral_embedding,
     spectral_probe_bound,
     spectral_probe_error,
@@ -63,11 +65,11 @@ from ._permissibility import (
     MultiSimilaritySpec,
     PermissibilityReport,
     Threshold,
-    contrastive_margin_loss,
+    contrastive_margin_objective,
     contrastive_margin_threshold,
     contrastive_zero_margin_lower_bound,
     is_permissible,
-    multi_similarity_loss,
+    multi_similarity_objective,
     multi_similarity_threshold,
 )
 from ._robust import RobustTheorem1, robust_theorem1
@@ -109,7 +111,7 @@ __all__ = [
     "class_insensitive_homophily",
     "clique_purity",
     "contrastive_margin_derivation",
-    "contrastive_margin_loss",
+    "contrastive_margin_objective",
     "contrastive_margin_threshold",
     "contrastive_zero_margin_lower_bound",
     "corollary2_table",
@@ -123,14 +125,14 @@ __all__ = [
     "local_consistency",
     "mean_classifier_bound",
     "multi_similarity_derivation",
-    "multi_similarity_loss",
+    "multi_similarity_objective",
     "multi_similarity_threshold",
     "ncm_cantelli_bound",
     "node_homophily",
     "normalized_laplacian_spectrum",
     "recovery_margin",
     "sparsest_k_partition",
-    "spectral_contrastive_loss",
+    "spectral_contrastive_objective",
     "spectral_embedding",
     "spectral_probe_bound",
     "spectral_probe_error",

@@ -34,7 +34,7 @@ __all__ = [
     "ncm_cantelli_bound",
     "normalized_laplacian_spectrum",
     "sparsest_k_partition",
-    "spectral_contrastive_loss",
+    "spectral_contrastive_objective",
     "spectral_embedding",
     "spectral_probe_bound",
     "spectral_probe_error",
@@ -425,14 +425,23 @@ def _eigen_residual(nadj, vecs, vals, isolated) -> float:
     return max(r, o)
 
 
-def spectral_contrastive_loss(graph, embeddings) -> float:
-    """Population spectral contrastive loss of HaoChen et al. on the graph's distribution.
+def spectral_contrastive_objective(embeddings, graph) -> float:
+    """Population spectral contrastive loss of HaoChen et al. of a fixed embedding (numpy, exact).
 
-    L(f) = -2 sum_{x,y} w_xy f(x).f(y) + sum_{x,y} w_x w_y (f(x).f(y))^2.
+    L(f) = -2 sum_{x,y} w_xy f(x).f(y) + sum_{x,y} w_x w_y (f(x).f(y))^2, on the
+    graph's distribution. The training loss on mini-batches is
+    :func:`sip_theory.losses.spectral_contrastive_loss` (torch), its whole-graph
+    form :func:`sip_theory.losses.spectral_contrastive_graph_loss`.
+
+    Parameters
+    ----------
+    embeddings : array-like of shape (n_nodes, dim)
+        f, one row per node.
+    graph : SampleGraph, scipy sparse, networkx graph or (m, 2) edge array
 
     Examples
     --------
-    >>> round(spectral_contrastive_loss([(0, 1)], [[1.0], [1.0]]), 6)
+    >>> round(spectral_contrastive_objective([[1.0], [1.0]], [(0, 1)]), 6)
     -1.0
     """
     g = to_graph(graph)
@@ -464,7 +473,7 @@ def haochen_identity(graph, embeddings) -> IdentityCheck:
     abar = nadj.toarray()  # w_xy / sqrt(w_x w_y) = A_xy / sqrt(d_x d_y)
     u = np.sqrt(d / vol)[:, None] * f
     lhs = float(((abar - u @ u.T) ** 2).sum())
-    rhs = float((abar**2).sum()) + spectral_contrastive_loss(g, f)
+    rhs = float((abar**2).sum()) + spectral_contrastive_objective(f, g)
     holds = abs(lhs - rhs) <= 1e-9 * max(1.0, abs(lhs), abs(rhs))
     return IdentityCheck("HaoChen et al. Lemma 3.2", lhs, rhs, bool(holds), _HAOCHEN)
 

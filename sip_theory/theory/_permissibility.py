@@ -27,11 +27,11 @@ __all__ = [
     "MultiSimilaritySpec",
     "PermissibilityReport",
     "Threshold",
-    "contrastive_margin_loss",
+    "contrastive_margin_objective",
     "contrastive_margin_threshold",
     "contrastive_zero_margin_lower_bound",
     "is_permissible",
-    "multi_similarity_loss",
+    "multi_similarity_objective",
     "multi_similarity_threshold",
 ]
 
@@ -240,13 +240,17 @@ def _pairs(embeddings, graph, metric):
     return d, adj
 
 
-def contrastive_margin_loss(embeddings, graph, *, pos_margin: float, neg_margin: float) -> float:
-    """The contrastive margin loss over all unordered pairs (numpy, exact; small n).
+def contrastive_margin_objective(embeddings, graph, *, pos_margin: float,
+                                 neg_margin: float) -> float:
+    """The contrastive margin loss of a fixed embedding over all unordered pairs (numpy, exact).
+
+    The quantity the permissibility lemma bounds (for small n); the training loss on
+    sampled pairs is :func:`sip_theory.losses.contrastive_margin_loss` (torch).
 
     Examples
     --------
-    >>> float(contrastive_margin_loss([[0.0], [1.0], [4.0]], [(0, 1)], pos_margin=0.5,
-    ...                               neg_margin=2.0))
+    >>> float(contrastive_margin_objective([[0.0], [1.0], [4.0]], [(0, 1)], pos_margin=0.5,
+    ...                                    neg_margin=2.0))
     0.16666666666666666
     """
     ContrastiveMarginSpec(pos_margin, neg_margin)
@@ -273,16 +277,18 @@ class MultiSimilarityPerAnchor:
         return float(self.total.mean())
 
 
-def multi_similarity_loss(embeddings, graph, *, alpha: float, beta: float,
-                          threshold: float) -> MultiSimilarityPerAnchor:
-    """Multi-similarity loss terms per anchor (all pairs, no mining; numpy, small n).
+def multi_similarity_objective(embeddings, graph, *, alpha: float, beta: float,
+                               threshold: float) -> MultiSimilarityPerAnchor:
+    """Multi-similarity loss terms per anchor of a fixed embedding (all pairs, no mining; numpy).
 
-    An anchor without positives (negatives) has positive (negative) term 0.
+    The quantities the permissibility lemma bounds (for small n); the training loss
+    on sampled pairs is :func:`sip_theory.losses.multi_similarity_loss` (torch). An
+    anchor without positives (negatives) has positive (negative) term 0.
 
     Examples
     --------
-    >>> t = multi_similarity_loss([[1.0, 0.0], [1.0, 0.1], [0.0, 1.0]], [(0, 1)],
-    ...                           alpha=2.0, beta=40.0, threshold=0.5)
+    >>> t = multi_similarity_objective([[1.0, 0.0], [1.0, 0.1], [0.0, 1.0]], [(0, 1)],
+    ...                                alpha=2.0, beta=40.0, threshold=0.5)
     >>> bool(t.positive[0] < 0.5 * 0.6931)
     True
     """
@@ -523,7 +529,7 @@ def is_permissible(loss_spec, graph, *, embeddings=None, dim: int | None = None
             if unlinked.size and unlinked.min() > 0:
                 cands.append(pts * (mn / unlinked.min()))
             for c in cands:
-                loss = contrastive_margin_loss(c, g, pos_margin=mp, neg_margin=mn)
+                loss = contrastive_margin_objective(c, g, pos_margin=mp, neg_margin=mn)
                 if best is None or loss < best[1]:
                     best = (name, loss)
         if best is not None and best[1] < th.loss_level:
@@ -557,7 +563,7 @@ def is_permissible(loss_spec, graph, *, embeddings=None, dim: int | None = None
     for name, pts, need in witnesses:
         if dim is not None and need > dim and name != "the given embeddings":
             continue
-        terms = multi_similarity_loss(pts, g, alpha=a, beta=b, threshold=t)
+        terms = multi_similarity_objective(pts, g, alpha=a, beta=b, threshold=t)
         ok = bool(np.all(terms.positive < th.per_anchor["positive"])
                   and np.all(terms.negative < th.per_anchor["negative"]))
         if ok and att["per_anchor_witness"] is None:

@@ -18,6 +18,7 @@ from sip_theory.theory import (
     ncm_cantelli_bound,
     normalized_laplacian_spectrum,
     sparsest_k_partition,
+    spectral_contrastive_objective,
     spectral_embedding,
     spectral_probe_bound,
 )
@@ -365,6 +366,35 @@ def _brute_force_min_spectral_loss(adj, k, restarts=12):
         res = minimize(fun, rng.standard_normal(n * k), method="BFGS", options={"gtol": 1e-10})
         best = min(best, res.fun)
     return best
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 10_000))
+def test_spectral_contrastive_objective_takes_embeddings_first_and_meets_its_definition(seed):
+    # the theory objective (numpy) is the population loss of the torch losses module too
+    import torch
+
+    from sip_theory.losses import spectral_contrastive_graph_loss
+
+    rng = np.random.default_rng(seed)
+    w = np.triu(rng.random((6, 6)) * (rng.random((6, 6)) < 0.6), 1)
+    w[0, 1] = max(w[0, 1], 0.5)
+    g = SampleGraph.from_dense(w + w.T)
+    f = rng.normal(size=(6, 2))
+    value = spectral_contrastive_objective(f, g)
+    assert value == pytest.approx(_spectral_contrastive_loss_by_definition(g.to_dense(), f),
+                                  rel=1e-10, abs=1e-12)
+    torch_value = float(spectral_contrastive_graph_loss(torch.as_tensor(f), g))
+    assert value == pytest.approx(torch_value, rel=1e-10, abs=1e-12)
+
+
+def test_theory_and_losses_share_no_public_name():
+    # the theory's exact objectives of a fixed embedding are named *_objective; the training
+    # losses (torch, on sampled pairs) keep *_loss: one name, one function
+    import sip_theory.losses as losses
+    import sip_theory.theory as theory
+
+    assert set(theory.__all__) & set(losses.__all__) == set()
 
 
 K4 = SampleGraph.from_edges([(i, j) for i in range(4) for j in range(i + 1, 4)])

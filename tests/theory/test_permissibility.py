@@ -13,12 +13,12 @@ from sip_theory.theory import (
     ContrastiveMarginSpec,
     MultiSimilaritySpec,
     contrastive_margin_derivation,
-    contrastive_margin_loss,
+    contrastive_margin_objective,
     contrastive_margin_threshold,
     contrastive_zero_margin_lower_bound,
     is_permissible,
     multi_similarity_derivation,
-    multi_similarity_loss,
+    multi_similarity_objective,
     multi_similarity_threshold,
 )
 
@@ -48,15 +48,15 @@ def test_ms_derived_levels_are_the_loss_at_the_boundary_similarity(alpha, beta, 
     th = multi_similarity_threshold(alpha, beta, t, 2)
     theta = math.acos(t)
     pos_pair = [[1.0, 0.0], [math.cos(theta), math.sin(theta)]]
-    at = multi_similarity_loss(pos_pair, [(0, 1)], alpha=alpha, beta=beta, threshold=t)
+    at = multi_similarity_objective(pos_pair, [(0, 1)], alpha=alpha, beta=beta, threshold=t)
     assert at.positive[0] == pytest.approx(float(d.results["positive_level"].subs(subs)), rel=1e-9)
     assert at.positive[0] == pytest.approx(th.per_anchor["positive"], rel=1e-9)
-    neg_pair = multi_similarity_loss(pos_pair, np.zeros((0, 2), dtype=int), alpha=alpha, beta=beta,
-                                     threshold=t)
+    neg_pair = multi_similarity_objective(pos_pair, np.zeros((0, 2), dtype=int), alpha=alpha,
+                                          beta=beta, threshold=t)
     assert neg_pair.negative[0] == pytest.approx(th.per_anchor["negative"], rel=1e-9)
     # just inside the boundary the term is below the level and the radius graph is recovered
     inside = [[1.0, 0.0], [math.cos(theta - eps), math.sin(theta - eps)]]
-    terms = multi_similarity_loss(inside, [(0, 1)], alpha=alpha, beta=beta, threshold=t)
+    terms = multi_similarity_objective(inside, [(0, 1)], alpha=alpha, beta=beta, threshold=t)
     assert terms.positive.max() < th.per_anchor["positive"]
     assert radius_graph(np.array(inside), th.radius, metric="cosine").n_edges == 1
 
@@ -66,11 +66,11 @@ def test_contrastive_level_is_tight_at_one_linked_pair():
     # the loss equals ell* while the strict radius graph loses the edge; shorter recovers it
     mp, mn = 1.0, 3.0
     th = contrastive_margin_threshold(mp, mn, 1)
-    at = contrastive_margin_loss([[0.0], [th.radius]], [(0, 1)], pos_margin=mp, neg_margin=mn)
+    at = contrastive_margin_objective([[0.0], [th.radius]], [(0, 1)], pos_margin=mp, neg_margin=mn)
     assert at == pytest.approx(th.loss_level) and th.loss_level == pytest.approx(1.0)
     assert radius_graph([[0.0], [th.radius]], th.radius).n_edges == 0
     x = [[0.0], [th.radius - 1e-6]]
-    assert contrastive_margin_loss(x, [(0, 1)], pos_margin=mp, neg_margin=mn) < th.loss_level
+    assert contrastive_margin_objective(x, [(0, 1)], pos_margin=mp, neg_margin=mn) < th.loss_level
     assert radius_graph(x, th.radius).n_edges == 1
 
 
@@ -100,7 +100,7 @@ def test_contrastive_loss_below_level_implies_exact_recovery():
         th = contrastive_margin_threshold(mp, mn, n * (n - 1) // 2)
         # noise on the scale of ell*: some cases end below it, some above
         x = pts + th.loss_level * 10 ** rng.uniform(-1.5, 1.5) * rng.standard_normal(pts.shape)
-        loss = contrastive_margin_loss(x, graph, pos_margin=mp, neg_margin=mn)
+        loss = contrastive_margin_objective(x, graph, pos_margin=mp, neg_margin=mn)
         recovered = _radius_graph_equals(x, th.radius, graph)
         assert recovered or loss >= th.loss_level
         below += loss < th.loss_level
@@ -114,7 +114,7 @@ def test_contrastive_loss_below_level_implies_exact_recovery():
 def test_zero_positive_margin_non_cluster_graph_never_below_twice_level(g, seed, scale, mn):
     assume(not g.is_cluster_graph())
     x = scale * np.random.default_rng(seed).standard_normal((g.n_nodes, 3))
-    loss = contrastive_margin_loss(x, g, pos_margin=0.0, neg_margin=mn)
+    loss = contrastive_margin_objective(x, g, pos_margin=0.0, neg_margin=mn)
     bound = contrastive_zero_margin_lower_bound(g, neg_margin=mn)
     level = contrastive_margin_threshold(0.0, mn, g.n_nodes * (g.n_nodes - 1) // 2).loss_level
     assert bound >= 2 * level - 1e-12
@@ -161,7 +161,7 @@ def test_ms_per_anchor_levels_imply_exact_cosine_recovery():
         eps = float(np.max(w @ w.T - np.eye(n), initial=0.0)) or 0.25
         t, alpha, beta = eps / 2, float(rng.uniform(40, 120)), float(rng.uniform(40, 120))
         x = w + 10 ** rng.uniform(-4, -0.5) * rng.standard_normal(w.shape)
-        terms = multi_similarity_loss(x, g, alpha=alpha, beta=beta, threshold=t)
+        terms = multi_similarity_objective(x, g, alpha=alpha, beta=beta, threshold=t)
         th = multi_similarity_threshold(alpha, beta, t, n)
         ok = bool(np.all(terms.positive < th.per_anchor["positive"])
                   and np.all(terms.negative < th.per_anchor["negative"]))
@@ -183,7 +183,7 @@ def test_ms_loss_matches_pytorch_metric_learning():
     x = rng.standard_normal((8, 3))
     y = np.array([0, 0, 1, 1, 1, 2, 2, 0])
     g = cliques_from_labels(y)
-    ours = multi_similarity_loss(x, g, alpha=2.0, beta=40.0, threshold=0.3).mean
+    ours = multi_similarity_objective(x, g, alpha=2.0, beta=40.0, threshold=0.3).mean
     theirs = losses.MultiSimilarityLoss(alpha=2.0, beta=40.0, base=0.3)(
         torch.tensor(x), torch.tensor(y)).item()
     assert ours == pytest.approx(theirs, rel=1e-6)
@@ -225,7 +225,8 @@ def test_ms_level_unreachable_on_two_cliques_of_two():
     # the per-anchor levels themselves are attainable (1 positive < e, 2 negatives < e^60)
     assert rep.attainability["per_anchor_attainable"] is True
     # and the independent check: the simplex witness never goes below the floor
-    terms = multi_similarity_loss(np.eye(2)[[0, 0, 1, 1]], g, alpha=2.0, beta=40.0, threshold=0.5)
+    terms = multi_similarity_objective(np.eye(2)[[0, 0, 1, 1]], g, alpha=2.0, beta=40.0,
+                                       threshold=0.5)
     assert terms.total.min() >= floor - 1e-15
 
 
@@ -239,7 +240,8 @@ def test_ms_reported_mean_lower_bound_holds_for_every_embedding(g, seed, alpha, 
                      for p in deg])
     assert rep.attainability["mean_loss_lower_bound"] == pytest.approx(floor, rel=1e-9)
     x = np.random.default_rng(seed).standard_normal((g.n_nodes, 3))
-    assert multi_similarity_loss(x, g, alpha=alpha, beta=beta, threshold=t).mean >= floor - 1e-12
+    terms = multi_similarity_objective(x, g, alpha=alpha, beta=beta, threshold=t)
+    assert terms.mean >= floor - 1e-12
     if floor >= rep.threshold.loss_level:
         assert rep.optimum_exists is False and rep.verdict == "level_unreachable"
 
@@ -266,7 +268,7 @@ def test_ms_per_anchor_negative_count_limit():
     assert rep.attainability["per_anchor_attainable"] is False
     assert rep.optimum_exists is False and rep.verdict == "level_unreachable"
     x = np.random.default_rng(0).standard_normal((4, 3))
-    neg = multi_similarity_loss(x, g, alpha=1.0, beta=1.0, threshold=0.0).negative
+    neg = multi_similarity_objective(x, g, alpha=1.0, beta=1.0, threshold=0.0).negative
     assert (neg >= math.log1p(3 / math.e) - 1e-12).all()
 
 
