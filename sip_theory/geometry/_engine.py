@@ -188,6 +188,26 @@ def _sort_rows(D: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor
     return out
 
 
+def _argsort_rows(D: torch.Tensor) -> torch.Tensor:
+    """A permutation sorting each row of ``D`` (ties in any order): numpy's SIMD argsort on
+    CPU (several times faster than torch's), rows split over the threads; torch on GPU."""
+    if D.device.type != "cpu":
+        return torch.argsort(D, dim=1)
+    a = D.numpy()
+    out = np.empty(a.shape, dtype=np.int64)
+
+    def work(lo_hi):
+        lo, hi = lo_hi
+        out[lo:hi] = np.argsort(a[lo:hi], axis=1)
+
+    chunks = _split(a.shape[0], _threads())
+    if len(chunks) == 1 or a.size < 1 << 16:
+        work((0, a.shape[0]))
+    else:
+        list(_pool().map(work, chunks))
+    return torch.from_numpy(out)
+
+
 def _sort_and_count(buf, thresholds, extra=None) -> tuple:
     """Sort ``buf`` (1-D, in place, in per-thread segments) and count, for each sorted
     threshold, the values <= and < it; ``extra`` thresholds get the <= count only."""
@@ -509,7 +529,9 @@ class _EdgeRanks(_Consumer):
         sp = self.space
         dev = blk.D.device
         frows, inverse = torch.unique(rows[flagged], return_inverse=True)
-        order = torch.argsort(blk.D[frows], dim=1, stable=True)  # aligned with sorted_rows()
+        # positions below..upto of a sorted row hold the band whatever the order of ties
+        # (no tie straddles either end), so any sorting permutation serves
+        order = _argsort_rows(blk.D[frows])
         length = upto[flagged] - below[flagged]
         cum = torch.cumsum(length, 0)
         lo_e = 0
@@ -571,20 +593,34 @@ class _EdgeRanks(_Consumer):
         self.min_nonedge = comm.sum(self.min_nonedge)
 
 
+def _merge_intervals(lo: np.ndarray, hi: np.ndarray) -> tuple:
+    """The union of intervals [lo_i, hi_i] (sorted by lo) as disjoint sorted intervals."""
+    run_hi = np.maximum.accumulate(hi)
+    new = np.ones(lo.shape[0], dtype=bool)
+    new[1:] = lo[1:] > run_hi[:-1]
+    return lo[new], np.maximum.reduceat(hi, np.flatnonzero(new))
+
+
 class _PairCounts(_Consumer):
     """Over all unordered pairs i < j: how many distances are <= and < each threshold.
 
-    Upper-triangle distances are copied into a buffer of ``capacity`` values; a full
-    buffer is sorted (in place, per thread) and counted against the sorted thresholds
-    with binary searches, so the cost is one sort of all n(n-1)/2 values plus
-    O(m log capacity) per flush.
+    Without edges (a histogram only), upper-triangle distances are copied into a
+    buffer of ``capacity`` values; a full buffer is sorted (in place, per thread) and
+    counted against the sorted bin edges with binary searches.
+
+    With edges, the thresholds are the exact edge distances and each block is counted
+    on its own: its sorted fast values are counted with binary searches, and so is the
+    number of them in each threshold's rounding band. When the band holds only the
+    block's edges, the fast counts are right for every non-edge, and each edge's own
+    count is corrected to its exact value; otherwise (a non-edge within rounding of an
+    edge distance: a tie) the block's band members are recomputed exactly.
     """
 
     def __init__(self, thresholds: torch.Tensor, hist_edges: torch.Tensor | None,
-                 capacity: int, workers: int = 1, space: _Space | None = None):
-        # thresholds: sorted exact values (float64); the buffers hold fast values, which are
-        # counted against the thresholds rounded to their dtype and corrected, for the pairs
-        # in a rounding band of some threshold, by their exact values
+                 capacity: int, workers: int = 1, space: _Space | None = None, edges=None):
+        # thresholds: the sorted exact edge distances (float64). The buffers hold fast values,
+        # counted against the thresholds rounded to the block dtype; each edge's own count is
+        # then corrected to its exact value (edges: CSR indptr, indices, exact values)
         self.space = space
         self.on_cpu = thresholds.device.type == "cpu"
         self.t64 = thresholds.double().cpu().numpy()
@@ -599,22 +635,15 @@ class _PairCounts(_Consumer):
         self.le = np.zeros(len(self.t), dtype=np.int64)
         self.lt = np.zeros(len(self.t), dtype=np.int64)
         self.h_le = None if self.h is None else np.zeros(len(self.h), dtype=np.int64)
-        self.band_starts = self.band_ends = None
-        self.members: list = []  # (fast values, exact values) of pairs in a band
+        self.members: list = []  # (fast values, exact values) of pairs to correct
         self.n_members = 0
-        if space is not None and thresholds.numel():
-            # the union of the thresholds' bands, with the largest row error
+        self.edges = edges if thresholds.numel() else None
+        self.n_resolved_blocks = 0  # blocks whose bands held a non-edge
+        self.keys = None  # sorted i * n + j of the edges, built when a tie needs them
+        if edges is not None and thresholds.numel():
             err = space.row_error(0, space.n_queries).max()
             lo, hi = space.band(thresholds, err)
-            lo, hi = space.to_fast(lo, up=False), space.to_fast(hi, up=True)
-            # merge overlapping intervals: a new run starts where lo passes every earlier hi
-            run_hi = torch.cummax(hi, 0).values
-            new = torch.ones_like(lo, dtype=torch.bool)
-            new[1:] = lo[1:] > run_hi[:-1]
-            run = torch.cumsum(new.long(), 0) - 1
-            self.band_starts = lo[new]
-            self.band_ends = torch.full_like(self.band_starts, -math.inf).scatter_reduce(
-                0, run, hi, reduce="amax")
+            self.lo64, self.hi64 = lo.cpu().numpy(), hi.cpu().numpy()
 
     def _state(self, like: torch.Tensor) -> list:
         key = threading.get_ident()
@@ -664,45 +693,109 @@ class _PairCounts(_Consumer):
 
     def update(self, blk: _Block) -> None:
         rect, tri = blk.upper_pieces()
-        self._push(rect)
-        self._push(tri)
-        if self.band_starts is None:
+        if self.edges is None:
+            self._push(rect)
+            self._push(tri)
             return
-        b = blk.r1 - blk.r0
-        rr, cc = torch.nonzero(self._in_band(rect), as_tuple=True)
-        qi, cj, f = blk.r0 + rr, blk.r1 + cc, rect[rr, cc]
-        if tri.numel():
-            iu = torch.triu_indices(b, b, 1, device=tri.device)
-            t_idx = torch.nonzero(self._in_band(tri)).flatten()
-            qi = torch.cat([qi, blk.r0 + iu[0][t_idx]])
-            cj = torch.cat([cj, blk.r0 + iu[1][t_idx]])
-            f = torch.cat([f, tri[t_idx]])
-        if f.numel() == 0:
-            return
-        ex = self.space.exact(qi, cj)
+        srt = torch.cat([rect.reshape(-1), tri]).double().cpu().numpy()
+        srt.sort()  # a fresh copy: sorted in place
+        t, N = self.t64, srt.size
+        le = np.searchsorted(srt, t, side="right")
+        lt = le.copy()
+        busy = np.zeros(0, dtype=np.int64)
+        if N:
+            # one binary search per threshold: the < count differs only where a value equals
+            # it, and a band is non-empty only where a neighbour of that position lies in it
+            below = srt[np.maximum(le - 1, 0)]
+            above = srt[np.minimum(le, N - 1)]
+            eq = np.flatnonzero((le > 0) & (below == t))
+            lt[eq] = np.searchsorted(srt, t[eq], side="left")
+            near = ((le > 0) & (below >= self.lo64)) | ((le < N) & (above <= self.hi64))
+            busy = np.flatnonzero(near)
+        in_band = (np.searchsorted(srt, self.hi64[busy], side="right")
+                   - np.searchsorted(srt, self.lo64[busy], side="left"))
+        h_le = None if self.h is None else np.searchsorted(srt, self._h_np(), side="right")
+        # the block's own upper edges: their fast values and exact distances
+        indptr, indices, exact = self.edges
+        p0, p1 = int(indptr[blk.r0]), int(indptr[blk.r1])
+        rows = torch.repeat_interleave(
+            torch.arange(blk.r1 - blk.r0, device=blk.D.device),
+            torch.as_tensor(np.diff(indptr[blk.r0:blk.r1 + 1]), device=blk.D.device))
+        cols = indices[p0:p1]
+        up = cols > blk.r0 + rows
+        f = blk.D[rows[up], cols[up]].double().cpu().numpy()
+        ex = exact[p0:p1][up].cpu().numpy()
+        fs = np.sort(f)
+        edges_in_band = (np.searchsorted(fs, self.hi64[busy], side="right")
+                         - np.searchsorted(fs, self.lo64[busy], side="left"))
+        bad = busy[in_band > edges_in_band]
+        resolved = bool(bad.size)
+        if resolved:  # a tie: the non-edges in those bands, exactly
+            nf, nex = self._nonedge_members(blk, rect, tri, bad)
+            f, ex = np.concatenate([f, nf]), np.concatenate([ex, nex])
         with self.lock:
-            self.members.append((f.cpu().numpy(), ex.cpu().numpy()))
-            self.n_members += f.numel()
+            self.le += le
+            self.lt += lt
+            if h_le is not None:
+                self.h_le += h_le
+            self.n_resolved_blocks += int(resolved)
+            self.members.append((f, ex))
+            self.n_members += f.size
             if self.n_members >= self.capacity:
                 self._correct()
 
-    def _in_band(self, values: torch.Tensor) -> torch.Tensor:
-        q = torch.searchsorted(self.band_ends, values.contiguous(), right=False)
-        inside = q < self.band_ends.numel()
-        start = self.band_starts[q.clamp(max=self.band_ends.numel() - 1)]
-        return inside & (start <= values)
+    def _h_np(self) -> np.ndarray:
+        return self.h if self.on_cpu else self.h.cpu().numpy()
+
+    def _nonedge_members(self, blk, rect, tri, bad):
+        """Fast and exact values of the block's non-edges whose fast value lies in the band
+        of one of the thresholds ``bad``."""
+        lo, hi = self.lo64[bad], self.hi64[bad]
+
+        def inside(v):
+            v = v.double()
+            if bad.size <= 64:  # a few bands: one pass each
+                m = torch.zeros(v.shape, dtype=torch.bool, device=v.device)
+                for a, c in zip(lo.tolist(), hi.tolist(), strict=True):
+                    m |= (v >= a) & (v <= c)
+                return m.cpu().numpy()
+            starts, ends = _merge_intervals(lo, hi)
+            vn = v.cpu().numpy()
+            q = np.searchsorted(ends, vn, side="left")
+            return (q < ends.size) & (starts[np.minimum(q, ends.size - 1)] <= vn)
+
+        dev = blk.D.device
+        rr, cc = np.nonzero(inside(rect))
+        qi, cj = blk.r0 + rr, blk.r1 + cc
+        b = blk.r1 - blk.r0
+        if tri.numel():
+            iu = np.triu_indices(b, 1)
+            k = np.flatnonzero(inside(tri))
+            qi = np.concatenate([qi, blk.r0 + iu[0][k]])
+            cj = np.concatenate([cj, blk.r0 + iu[1][k]])
+        indptr, indices, _ = self.edges
+        n = indptr.size - 1
+        if self.keys is None:
+            self.keys = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr)) * n + (
+                indices.cpu().numpy())
+        key = qi.astype(np.int64) * n + cj
+        at = np.minimum(np.searchsorted(self.keys, key), max(self.keys.size - 1, 0))
+        nonedge = self.keys[at] != key if self.keys.size else np.ones(key.shape, dtype=bool)
+        qi_t = torch.as_tensor(qi[nonedge], dtype=torch.int64, device=dev)
+        cj_t = torch.as_tensor(cj[nonedge], dtype=torch.int64, device=dev)
+        f = blk.D[qi_t - blk.r0, cj_t].double().cpu().numpy()
+        return f, self.space.exact(qi_t, cj_t).cpu().numpy()
 
     def _correct(self) -> None:
-        """Replace the band members' fast counts by their exact ones (called under the lock)."""
+        """Replace the edges' fast counts by their exact ones (called under the lock)."""
         if not self.members:
             return
         f = np.sort(np.concatenate([m[0] for m in self.members]))
         ex = np.sort(np.concatenate([m[1] for m in self.members]))
-        t_fast = self.t if self.on_cpu else self.t.cpu().numpy()
         self.le += (np.searchsorted(ex, self.t64, side="right")
-                    - np.searchsorted(f, t_fast, side="right"))
+                    - np.searchsorted(f, self.t64, side="right"))
         self.lt += (np.searchsorted(ex, self.t64, side="left")
-                    - np.searchsorted(f, t_fast, side="left"))
+                    - np.searchsorted(f, self.t64, side="left"))
         self.members = []
         self.n_members = 0
 

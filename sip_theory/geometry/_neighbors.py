@@ -306,6 +306,12 @@ def _sweep_neighbors(X, g, *, k, metric, pairs, uniformity_t, uniformity_normali
                      histogram_bins, chunk_size, memory_budget, progress, comm,
                      workers) -> Neighbors:
     n = int(X.shape[0])
+    out_dtype, print_ = X.dtype, fingerprint(X)
+    if g is not None and X.dtype == torch.float32:
+        # edge ranks and pair counts compare pairs with every edge distance: in float32 the
+        # rounding band around each holds other pairs, which the exact formula must redo; in
+        # float64 it holds only true ties (measured at n = 8,000: 3.6 s vs 2.9 s of CPU)
+        X = X.double()
     space = _Space(X, None, metric)
     budget = parse_memory(memory_budget)
     counting = g is not None and (pairs or histogram_bins) or bool(histogram_bins)
@@ -345,7 +351,8 @@ def _sweep_neighbors(X, g, *, k, metric, pairs, uniformity_t, uniformity_normali
         if pairs or histogram_bins:
             thresholds = torch.sort(d_up).values
             hist = _hist_edges(space, histogram_bins) if histogram_bins else None
-            pair_c = _PairCounts(thresholds, hist, pair_capacity, workers, space)
+            pair_c = _PairCounts(thresholds, hist, pair_capacity, workers, space,
+                                 edges=(indptr, cols, vals))
             consumers.append(pair_c)
     elif histogram_bins:
         pair_c = _PairCounts(torch.zeros(0, dtype=X.dtype, device=X.device),
@@ -376,8 +383,8 @@ def _sweep_neighbors(X, g, *, k, metric, pairs, uniformity_t, uniformity_normali
     if uni_c is not None:
         uni = {(t, bool(uniformity_normalize)): v for t, v in uni_c.values(n).items()}
     return Neighbors(
-        indices=np_(knn_c.indices), distances=np_(knn_c.distances), metric=metric,
-        n_samples=n, n_features=int(X.shape[1]), k=k, fingerprint=fingerprint(X),
+        indices=np_(knn_c.indices), distances=np_(knn_c.distances.to(out_dtype)), metric=metric,
+        n_samples=n, n_features=int(X.shape[1]), k=k, fingerprint=print_,
         graph_hash=None if g is None else g.content_hash(), edges=edges, pairs=pairs_stats,
         uniformity=uni, chunk_size=chunk, n_blocks=n_blocks, world_size=comm.world,
     )
