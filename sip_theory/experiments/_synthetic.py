@@ -3,7 +3,7 @@
 Every run of the ``"synthetic"`` task (registered with the runner) does:
 
 1. generate the dataset of its family from the run's seed
-   (:func:`sip_theory.graphs.make_synthetic_dataset`; an invalid draw is redrawn
+   (:func:`sip_theory.data.make_synthetic_dataset`; an invalid draw is redrawn
    with a recorded attempt seed or raises, so nothing stale is ever trained on);
 2. generate node text from a topic corpus: words (:data:`TEXT_SETTINGS`) or
    characters (:data:`sip_theory.data.CHARACTER_TEXT_SETTINGS`), see *Node text*;
@@ -422,7 +422,7 @@ def _sequence_widths(corpus, tok_pt, tok_ft) -> dict:
 def run_synthetic(run, *, device: str = "cpu") -> dict:
     """Generate one synthetic dataset, pre-train one arm on it and measure (runner task).
 
-    ``run.params``: ``family`` (a :data:`sip_theory.graphs.SYNTHETIC_DATASETS`
+    ``run.params``: ``family`` (a :data:`sip_theory.data.SYNTHETIC_DATASETS`
     name), ``dataset`` (its options), ``text`` (``kind``: ``"words"``, the
     default, or ``"characters"``; plus overrides of that kind's settings,
     :data:`TEXT_SETTINGS` or :data:`sip_theory.data.CHARACTER_TEXT_SETTINGS`),
@@ -448,7 +448,7 @@ def run_synthetic(run, *, device: str = "cpu") -> dict:
 
     Raises
     ------
-    sip_theory.graphs.GenerationError
+    sip_theory.data.GenerationError
         No valid dataset from this seed (nothing is trained).
     ValueError
         An unknown ``text.kind``, or an ``encoder.max_len`` below the widest sequence.

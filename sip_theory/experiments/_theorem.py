@@ -23,7 +23,7 @@ Design (decided from the issue and from cost before any run of this experiment)
   r = 0.15) and the mechanistic cycle + graphlets with text following MOTIF
   (label sets MOTIF, NEIGHBORHOOD and STRUCTURAL: STRUCTURAL has low LC, so the
   identity shows the theorem's negative side too). Paper sizes, generated as
-  in the reproduction (:func:`sip_theory.graphs.make_synthetic_dataset`).
+  in the reproduction (:func:`sip_theory.data.make_synthetic_dataset`).
 * lambda_SI in {0, 0.1, 0.5, 0.9, 1.0} (the arms); attention dropout 0.1 (the
   official code's) and 0 (two experiments per graph); seeds 0-9, paired:
   seed s fixes the data, text, initialization and sampling of every arm.
