@@ -64,26 +64,14 @@ def test_knn_chunked_equals_bruteforce_with_ties_by_index(data, chunk, k):
 
 @settings(max_examples=25, deadline=None)
 @given(integer_points(), st.integers(1, 30), st.floats(0.0, 0.9))
-def test_edge_ranks_and_pair_counts_chunked_equal_bruteforce(data, chunk, density):
+def test_edge_ranks_and_pair_counts_chunked_equal_bruteforce(edge_statistics_match, data, chunk,
+                                                            density):
     X, rng = data
     n = X.shape[0]
     A = np.triu(rng.random((n, n)) < density, 1)
     g = SampleGraph.from_dense((A | A.T).astype(float))
     nb = compute_neighbors(X, k=1, graph=g, chunk_size=chunk)
-    D = dense(X)
-    rows = np.repeat(np.arange(n), np.diff(g.indptr))
-    d = D[rows, g.indices]
-    assert (nb.edges.distance == d).all()
-    assert (nb.edges.rank_lt == (D[rows] < d[:, None]).sum(1)).all()
-    assert (nb.edges.rank_le == (D[rows] <= d[:, None]).sum(1)).all()
-    adj = g.to_dense() > 0
-    assert np.array_equal(nb.edges.min_nonedge, np.where(adj, np.inf, D).min(1))
-    iu = np.triu_indices(n, 1)
-    t = np.sort(D[iu][adj[iu]])
-    vals = D[iu]
-    assert (nb.pairs.thresholds == t).all()
-    assert (nb.pairs.n_le == (vals[None, :] <= t[:, None]).sum(1)).all()
-    assert (nb.pairs.n_lt == (vals[None, :] < t[:, None]).sum(1)).all()
+    edge_statistics_match(nb, g, dense(X))
 
 
 @pytest.mark.parametrize("capacity", [1, 5, 37, 10_000])
