@@ -55,9 +55,11 @@ class RecoveryReport:
     realized : bool
         Exact recovery: some radius r gives (i, j) in E <=> d_ij < r.
     radius : float
-        A recovering radius when realized (midpoint of the gap), otherwise the
-        best-F1 radius; in the convention of :func:`sip_theory.graphs.radius_graph`
-        (for ``"dot"`` a similarity threshold).
+        A recovering radius when realized (the midpoint of the gap, or its upper end
+        when the gap is one ulp wide), otherwise the best-F1 radius; in the strict
+        convention of :func:`sip_theory.graphs.radius_graph`, which it rebuilds the graph
+        with (for ``"dot"`` a similarity threshold). Distances are the exact values of
+        :mod:`sip_theory._kernel`.
     min_violations : int
         Smallest number of misclassified pairs (edges with d >= r plus non-edges
         with d < r) over all radii r; 0 iff realized.
