@@ -20,6 +20,7 @@
   ``sip-theory cora``.
 """
 
+from ..graphs import EdgeSplit, split_edges
 from ._calibration import (
     CALIBRATION_EXPERIMENTS,
     CALIBRATION_SEEDS,
@@ -30,7 +31,6 @@ from ._calibration import (
 from ._cora import (
     CORA_LAMBDAS,
     CORA_SETTINGS,
-    EdgeSplit,
     HeldoutRetrievalResult,
     cora_graph_report,
     cora_spec,
@@ -39,7 +39,6 @@ from ._cora import (
     run_cora,
     run_cora_case_study,
     select_lambda,
-    split_edges,
     summarize_cora,
 )
 from ._profiles import (

@@ -46,7 +46,6 @@ citations or on a topic label.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import time
@@ -57,12 +56,12 @@ from pathlib import Path
 import numpy as np
 
 from .._atomic import atomic_path, atomic_write_json, atomic_write_text
+from ..graphs import EdgeSplit, split_edges
 from ._runner import ExperimentSpec, register_task, run_experiment
 
 __all__ = [
     "CORA_LAMBDAS",
     "CORA_SETTINGS",
-    "EdgeSplit",
     "HeldoutRetrievalResult",
     "add_parser",
     "cora_graph_report",
@@ -72,7 +71,6 @@ __all__ = [
     "run_cora",
     "run_cora_case_study",
     "select_lambda",
-    "split_edges",
     "summarize_cora",
 ]
 
@@ -115,123 +113,6 @@ def _seed_streams(seed: int) -> dict:
     kids = np.random.SeedSequence([int(seed), 20231126]).spawn(len(names))
     return {n: int(k.generate_state(1, dtype=np.uint32)[0])
             for n, k in zip(names, kids, strict=True)}
-
-
-# ----------------------------------------------------------------------------- edge split
-@dataclass(frozen=True, eq=False)
-class EdgeSplit:
-    """Citations split into a pre-training graph and held-out test and validation edges.
-
-    Attributes
-    ----------
-    pt_graph : SampleGraph
-        The pre-training graph: every edge not held out (same nodes).
-    test_edges, val_edges : ndarray of shape (m, 2)
-        Held-out edges, ``i < j``, sorted; disjoint from each other and from ``pt_graph``.
-    seed : int
-    test_fraction, val_fraction : float
-    """
-
-    pt_graph: object
-    test_edges: np.ndarray = field(repr=False)
-    val_edges: np.ndarray = field(repr=False)
-    seed: int
-    test_fraction: float
-    val_fraction: float
-
-    def to_dict(self, *, edges: bool = True) -> dict:
-        """JSON-ready record (with the held-out edge lists unless ``edges=False``).
-
-        Examples
-        --------
-        >>> s = split_edges([(0, 1), (1, 2), (2, 3), (3, 0)], test_fraction=0.25,
-        ...                 val_fraction=0.25, seed=0)
-        >>> d = s.to_dict(); d["n_test_edges"], d["n_val_edges"], d["n_pt_edges"]
-        (1, 1, 2)
-        """
-        out = {
-            "seed": self.seed,
-            "test_fraction": self.test_fraction,
-            "val_fraction": self.val_fraction,
-            "n_test_edges": int(self.test_edges.shape[0]),
-            "n_val_edges": int(self.val_edges.shape[0]),
-            "n_pt_edges": int(self.pt_graph.n_edges),
-            "n_pt_isolated": int((self.pt_graph.degrees() == 0).sum()),
-            "pt_graph_hash": self.pt_graph.content_hash(),
-            "test_edges_sha256": _edges_hash(self.test_edges),
-            "val_edges_sha256": _edges_hash(self.val_edges),
-        }
-        if edges:
-            out["test_edges"] = self.test_edges.tolist()
-            out["val_edges"] = self.val_edges.tolist()
-        return out
-
-
-def _edges_hash(edges: np.ndarray) -> str:
-    return hashlib.sha256(np.ascontiguousarray(edges, dtype="<i8").tobytes()).hexdigest()
-
-
-def split_edges(graph, *, test_fraction: float = 0.10, val_fraction: float = 0.05,
-                seed=0) -> EdgeSplit:
-    """Hold out a uniformly drawn set of edges for testing and another for validation.
-
-    Parameters
-    ----------
-    graph : SampleGraph, scipy sparse, networkx graph or (m, 2) edge array
-    test_fraction, val_fraction : float
-        Fractions of the edges held out (rounded to the nearest count); their sum
-        must be below 1.
-    seed : int or numpy.random.Generator, default 0
-
-    Returns
-    -------
-    EdgeSplit
-
-    Raises
-    ------
-    ValueError
-        Fractions outside [0, 1) or summing to 1 or more, or a graph without edges.
-
-    Notes
-    -----
-    One uniform permutation of the edge list: the first round(test_fraction m)
-    edges are the test set, the next round(val_fraction m) the validation set.
-    Nodes are kept even when they lose all their edges (they still take part
-    in L_M and are counted in ``n_pt_isolated``); no edge is both held out and
-    in G_PT.
-
-    Examples
-    --------
-    >>> s = split_edges([(0, 1), (1, 2), (2, 3), (3, 4)], test_fraction=0.25,
-    ...                 val_fraction=0.25, seed=1)
-    >>> s.pt_graph.n_edges, s.test_edges.shape, s.val_edges.shape
-    (2, (1, 2), (1, 2))
-    """
-    from .._validation import as_generator
-    from ..graphs import SampleGraph, as_sample_graph
-
-    g = as_sample_graph(graph, name="graph")
-    for name, v in (("test_fraction", test_fraction), ("val_fraction", val_fraction)):
-        if not 0.0 <= float(v) < 1.0:
-            raise ValueError(f"{name} must be in [0, 1), got {v!r}")
-    if float(test_fraction) + float(val_fraction) >= 1.0:
-        raise ValueError("test_fraction + val_fraction must be < 1, got "
-                         f"{float(test_fraction) + float(val_fraction)}")
-    edges = g.edges()
-    m = edges.shape[0]
-    if m == 0:
-        raise ValueError("graph must have at least one edge")
-    rng = as_generator(seed)
-    seed_record = int(seed) if isinstance(seed, (int, np.integer)) else None
-    perm = rng.permutation(m)
-    n_test = int(round(float(test_fraction) * m))
-    n_val = int(round(float(val_fraction) * m))
-    test_idx = np.sort(perm[:n_test])
-    val_idx = np.sort(perm[n_test:n_test + n_val])
-    keep = np.sort(perm[n_test + n_val:])
-    pt = SampleGraph.from_edges(edges[keep], n_nodes=g.n_nodes)
-    return EdgeSplit(pt, edges[test_idx], edges[val_idx], seed_record,
-                     float(test_fraction), float(val_fraction))
 
 
 # --------------------------------------------------------------------- held-out ranking

@@ -12,6 +12,7 @@ Constructors:
   :func:`kpartite_matching`, :func:`sentence_sticks`;
 * geometric, computed in blocks: :func:`radius_graph`, :func:`knn_graph`;
 * noise: :func:`add_random_edges`, :func:`remove_random_edges`, :func:`flip_pairs`;
+* edge splits for held-out evaluation: :func:`split_edges` (:class:`EdgeSplit`);
 * the geometry under the paper's synthetic datasets: triangulated surfaces
   (:func:`triangulation`, :class:`Triangulation`) with exact short geodesics
   (:func:`geodesic_distances`), the mechanistic :func:`cycle_with_graphlets` and
@@ -44,6 +45,7 @@ from ._io import read_edgelist, write_edgelist
 from ._manifolds import Triangulation, geodesic_distances, sample_surface_points, triangulation
 from ._mechanistic import cycle_with_graphlets
 from ._noise import add_random_edges, flip_pairs, remove_random_edges
+from ._splits import EdgeSplit, split_edges
 
 __all__ = [
     "Graphlet",
@@ -57,6 +59,7 @@ __all__ = [
     "sample_surface_points",
     "triangulation",
     "AugmentationStars",
+    "EdgeSplit",
     "KPartiteMatching",
     "SampleGraph",
     "SentenceSticks",
@@ -74,5 +77,6 @@ __all__ = [
     "read_edgelist",
     "remove_random_edges",
     "sentence_sticks",
+    "split_edges",
     "write_edgelist",
 ]
