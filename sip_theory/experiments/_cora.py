@@ -46,7 +46,6 @@ citations or on a topic label.
 
 from __future__ import annotations
 
-import math
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -55,9 +54,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .._atomic import atomic_path, atomic_write_json, atomic_write_text
+from .._atomic import atomic_write_json, atomic_write_text
 from ..graphs import EdgeSplit, split_edges
 from ._runner import ExperimentSpec, register_task, run_experiment
+from ._summary_tools import cpu_seconds, finite, fmt_mean, lookup, mean_std, savefig_atomic
 
 __all__ = [
     "CORA_LAMBDAS",
@@ -97,14 +97,6 @@ SELECTION_CRITERIA = {
     "val_lrap": ("val_edges", "lrap"),
     "train_lrap": ("train_edges", "lrap"),
 }
-
-
-def _finite(x):
-    """A JSON-safe float: NaN/inf become None."""
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 def _seed_streams(seed: int) -> dict:
@@ -156,12 +148,12 @@ class HeldoutRetrievalResult:
         (1.0, {'1': 1.0})
         """
         return {
-            "lrap": _finite(self.lrap),
-            "ndcg": _finite(self.ndcg),
-            "ap_micro": _finite(self.ap_micro),
-            "mrr": _finite(self.mrr),
-            "precision_at": {str(k): _finite(v) for k, v in self.precision_at.items()},
-            "recall_at": {str(k): _finite(v) for k, v in self.recall_at.items()},
+            "lrap": finite(self.lrap),
+            "ndcg": finite(self.ndcg),
+            "ap_micro": finite(self.ap_micro),
+            "mrr": finite(self.mrr),
+            "precision_at": {str(k): finite(v) for k, v in self.precision_at.items()},
+            "recall_at": {str(k): finite(v) for k, v in self.recall_at.items()},
             "n_queries": self.n_queries,
             "n_heldout_edges": self.n_heldout_edges,
             "n_excluded_edges": self.n_excluded_edges,
@@ -441,16 +433,16 @@ def _knn_split(emb, labels, ref_index, query_index, *, k, metric, n_classes):
                              labels[ref_index][np.asarray(idx)], n_classes, "distance")
     y = labels[query_index]
     return {"accuracy": float((proba.argmax(1) == y).mean()),
-            "auroc": _finite(macro_ovr_auroc(y, proba))}
+            "auroc": finite(macro_ovr_auroc(y, proba))}
 
 
 def _retrieval_dict(r) -> dict:
-    out = {"lrap": _finite(r.lrap), "ndcg": _finite(r.ndcg), "mrr": _finite(r.mrr),
-           "ap_micro": _finite(r.ap_micro)}
+    out = {"lrap": finite(r.lrap), "ndcg": finite(r.ndcg), "mrr": finite(r.mrr),
+           "ap_micro": finite(r.ap_micro)}
     for k, v in r.precision_at.items():
-        out[f"precision_at_{k}"] = _finite(v)
+        out[f"precision_at_{k}"] = finite(v)
     for k, v in r.recall_at.items():
-        out[f"recall_at_{k}"] = _finite(v)
+        out[f"recall_at_{k}"] = finite(v)
     out["n_queries"] = int(r.n_queries)
     return out
 
@@ -483,27 +475,27 @@ def _measure(emb, ds, split: EdgeSplit, labels, *, metric: str, ks, seed: int) -
         topic[f"knn3_{name}_accuracy"] = r["accuracy"]
         topic[f"knn3_{name}_auroc"] = r["auroc"]
         lin = linear_probe(emb, labels, train_index=ds.train_index, test_index=q, seed=seed)
-        topic[f"linear_{name}_accuracy"] = _finite(lin.accuracy)
-        topic[f"linear_{name}_auroc"] = _finite(lin.macro_auroc)
+        topic[f"linear_{name}_accuracy"] = finite(lin.accuracy)
+        topic[f"linear_{name}_auroc"] = finite(lin.macro_auroc)
     loo = knn_probe(emb, labels, k=3, metric=metric)
-    topic["knn3_loo_accuracy"] = _finite(loo.accuracy)
-    topic["knn3_loo_auroc"] = _finite(loo.macro_auroc)
+    topic["knn3_loo_accuracy"] = finite(loo.accuracy)
+    topic["knn3_loo_auroc"] = finite(loo.macro_auroc)
     m["topic"] = topic
     chk = check_theorem1(emb, pt, labels, metric=metric)
     m["theorem1"] = {
-        "lc_pt": _finite(chk.local_consistency),
-        "rnn_accuracy": _finite(chk.rnn_accuracy),
+        "lc_pt": finite(chk.local_consistency),
+        "rnn_accuracy": finite(chk.rnn_accuracy),
         "recovered": bool(chk.realized),
-        "recovery_margin": _finite(chk.recovery.margin),
-        "best_f1": _finite(chk.recovery.best_f1),
+        "recovery_margin": finite(chk.recovery.margin),
+        "best_f1": finite(chk.recovery.best_f1),
         "min_violations": int(chk.recovery.min_violations),
-        "min_violation_fraction": _finite(chk.recovery.min_violations / chk.recovery.n_pairs),
-        "rnn_radius": _finite(chk.radius),
-        "max_linked": _finite(chk.recovery.max_linked),
-        "min_unlinked": _finite(chk.recovery.min_unlinked),
+        "min_violation_fraction": finite(chk.recovery.min_violations / chk.recovery.n_pairs),
+        "rnn_radius": finite(chk.radius),
+        "max_linked": finite(chk.recovery.max_linked),
+        "min_unlinked": finite(chk.recovery.min_unlinked),
     }
-    m["geometry"] = {"rankme": _finite(rankme(emb)),
-                     "mean_norm": _finite(np.linalg.norm(emb, axis=1).mean())}
+    m["geometry"] = {"rankme": finite(rankme(emb)),
+                     "mean_norm": finite(np.linalg.norm(emb, axis=1).mean())}
     return m
 
 
@@ -618,7 +610,7 @@ def run_cora(run, *, device: str = "cpu") -> dict:
         emb = trainer.embed().numpy().astype(np.float64)
         metric = "euclidean"
         keep = ("epoch", "step", "loss", "loss_m", "loss_si", "seconds")
-        history = [{k: _finite(h.get(k)) if k not in ("epoch", "step") else h.get(k)
+        history = [{k: finite(h.get(k)) if k not in ("epoch", "step") else h.get(k)
                     for k in keep} for h in hist]
         last = hist[-1]
         out["trainer_config"] = trainer.config.to_dict()
@@ -702,13 +694,6 @@ def cora_spec(*, seeds=3, lambdas: Sequence[float] = CORA_LAMBDAS, raw: bool = T
 
 
 # ------------------------------------------------------------------------------ selection
-def _get(rec, path: str):
-    node = rec["metrics"]
-    for part in path.split("."):
-        node = node[part]
-    return node
-
-
 def select_lambda(records, *, criterion: str = "val_lrap") -> dict:
     """Choose lambda_SI from label-free link retrieval only.
 
@@ -753,7 +738,7 @@ def select_lambda(records, *, criterion: str = "val_lrap") -> dict:
         params = cfg.get("params", {})
         if rec.get("status") != "ok" or params.get("features", "learned") != "learned":
             continue
-        value = _get(rec, path)
+        value = lookup(rec["metrics"], path.split("."))
         if value is None:
             continue
         by_lam.setdefault(float(params["lambda_si"]), {})[int(cfg["seed"])] = float(value)
@@ -804,13 +789,6 @@ FT_METRICS = ("topic.knn3_test_accuracy", "topic.linear_test_accuracy",
               "topic.knn3_val_accuracy", "topic.linear_val_accuracy")
 
 
-def _stats(values) -> dict:
-    v = np.asarray([x for x in values if x is not None], dtype=np.float64)
-    if v.size == 0:
-        return {"mean": None, "std": None, "n": 0}
-    return {"mean": float(v.mean()), "std": float(v.std(ddof=0)), "n": int(v.size)}
-
-
 def _arm_order(records) -> list:
     arms = {}
     for rec in records:
@@ -840,7 +818,7 @@ def _aggregate(records) -> dict:
         out[arm] = {"lambda": a["lambda"], "features": a["features"], "metrics": {}}
         for path, by_seed in sorted(a["values"].items()):
             seeds = sorted(by_seed)
-            out[arm]["metrics"][path] = {**_stats([by_seed[s] for s in seeds]),
+            out[arm]["metrics"][path] = {**mean_std([by_seed[s] for s in seeds]),
                                          "seeds": seeds,
                                          "values": [by_seed[s] for s in seeds]}
     return out
@@ -861,7 +839,7 @@ def _paired(agg, base: str = "lambda0") -> dict:
             rv = dict(zip(ref["seeds"], ref["values"], strict=True))
             diffs = [v - rv[s] for s, v in zip(mine["seeds"], mine["values"], strict=True)
                      if s in rv]
-            out[arm][path] = {**_stats(diffs), "values": diffs,
+            out[arm][path] = {**mean_std(diffs), "values": diffs,
                               "n_positive": int(sum(d > 0 for d in diffs))}
     return out
 
@@ -880,7 +858,7 @@ def _selection_report(records, agg) -> dict:
                 m = agg[_arm_name(lam)]["metrics"].get(path)
                 if m and s in m["seeds"]:
                     vals.append(m["values"][m["seeds"].index(s)])
-            per_seed_ft[path] = _stats(vals)
+            per_seed_ft[path] = mean_std(vals)
         out[criterion] = {
             **{k: v for k, v in sel.items() if k != "means"},
             "means": {f"{lam:g}": v for lam, v in sel["means"].items()},
@@ -901,9 +879,10 @@ def _selection_report(records, agg) -> dict:
 
 
 def _fmt(m, digits=3) -> str:
+    """``mean ± std`` of a :func:`mean_std` dict; n/a when it is empty or has no mean."""
     if not m or m.get("mean") is None:
         return "n/a"
-    return f"{m['mean']:.{digits}f} ± {m['std']:.{digits}f}"
+    return fmt_mean(m["mean"], m["std"], digits)
 
 
 def _arm_label(agg, arm) -> str:
@@ -966,11 +945,6 @@ def _selection_md(sel) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _savefig(fig, path) -> None:
-    with atomic_path(os.fspath(path)) as tmp:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
-
-
 def plot_cora_lambda(agg, selection, path) -> None:
     """Metric vs lambda_SI with the spread over seeds; raw-feature baseline as a band."""
     from matplotlib.figure import Figure
@@ -1024,7 +998,7 @@ def plot_cora_lambda(agg, selection, path) -> None:
     fig.suptitle("Cora: structure-inducing pre-training vs λ_SI "
                  f"({max(m['n'] for m in agg[learned[0]]['metrics'].values())} seeds)")
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    _savefig(fig, path)
+    savefig_atomic(fig, path)
 
 
 def plot_cora_theorem1(agg, path) -> None:
@@ -1054,7 +1028,7 @@ def plot_cora_theorem1(agg, path) -> None:
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
-    _savefig(fig, path)
+    savefig_atomic(fig, path)
 
 
 def _load_run_records(exp_dir: Path) -> list:
@@ -1139,17 +1113,6 @@ def summarize_cora(exp_dir, *, records=None, graph_report=None, run_info=None) -
 
 
 # ---------------------------------------------------------------------------- one command
-def _cpu_seconds():
-    """User + system CPU seconds of this process and its finished children (None off Unix)."""
-    try:
-        import resource
-    except ImportError:  # pragma: no cover - Windows
-        return None
-    me = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
-
-
 def run_cora_case_study(out_dir="experiments/results", *, seeds=3, jobs: int = 1,
                         device: str = "cpu", epochs: int | None = None, resume: bool = True,
                         progress: bool = True, overrides: Mapping | None = None,
@@ -1193,7 +1156,7 @@ def run_cora_case_study(out_dir="experiments/results", *, seeds=3, jobs: int = 1
     from ._runner import library_versions
 
     t0 = time.perf_counter()
-    cpu0 = _cpu_seconds()
+    cpu0 = cpu_seconds()
     load0 = os.getloadavg()
     ov = {k: dict(v) if isinstance(v, Mapping) else list(v)
           for k, v in (overrides or {}).items()}
@@ -1212,7 +1175,7 @@ def run_cora_case_study(out_dir="experiments/results", *, seeds=3, jobs: int = 1
         ds = load_cora() if n_nodes is None else cora_subset(load_cora(), int(n_nodes))
         rep = cora_graph_report(ds, ks=spectral_ks)
     load1 = os.getloadavg()
-    cpu1 = _cpu_seconds()
+    cpu1 = cpu_seconds()
     info = {
         "wall_time_s": time.perf_counter() - t0,
         "cpu_time_s": None if cpu0 is None else cpu1 - cpu0,

@@ -24,9 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .._atomic import atomic_path, atomic_write_json, atomic_write_text
+from .._atomic import atomic_write_json, atomic_write_text
 from ._profiles import EXPERIMENTS, NOISE_LEVELS, QUICK_SCHEDULE, profile_specs
 from ._runner import library_versions, run_experiments
+from ._summary_tools import cpu_seconds, lookup, savefig_atomic, seed_stats, t_half_width
+from ._summary_tools import fmt_mean as _fmt
 
 __all__ = [
     "PAPER_FIG5A",
@@ -118,45 +120,6 @@ def load_records(out_dir) -> dict:
     return out
 
 
-def _t_half_width(sd: float, n: float, dof: float) -> float:
-    """Half-width of the two-sided 95% t-interval: t_{0.975, dof} * sd / sqrt(n)."""
-    from scipy.stats import t
-
-    return float(t.ppf(0.975, dof) * sd / math.sqrt(n))
-
-
-def _stats(values) -> dict:
-    """Mean, population std, 95% t-interval half-width of the mean and n of ``values``.
-
-    ``None`` and non-finite values are left out. ``std`` is the population
-    standard deviation (ddof = 0, the paper's convention); ``ci95`` is
-    ``t_{0.975, n-1} * s / sqrt(n)`` with the sample standard deviation
-    ``s`` (ddof = 1), or None for fewer than two values.
-
-    Examples
-    --------
-    >>> s = _stats([1.0, 3.0, None])
-    >>> s["mean"], s["std"], s["n"], round(s["ci95"], 4)
-    (2.0, 1.0, 2, 12.7062)
-    >>> _stats([0.5])["ci95"] is None
-    True
-    """
-    v = np.array([np.nan if x is None else float(x) for x in values], dtype=np.float64)
-    ok = v[np.isfinite(v)]
-    n = int(ok.size)
-    if n and np.all(ok == ok[0]):  # a constant column: exact mean, zero spread (no rounding)
-        mean, std, sd = float(ok[0]), 0.0, 0.0
-    elif n:
-        mean, std, sd = float(ok.mean()), float(ok.std()), float(ok.std(ddof=1) if n > 1 else 0)
-    else:
-        mean = std = None
-    ci95 = _t_half_width(sd, n, n - 1) if n >= 2 else None
-    return {"mean": mean,
-            "std": std,  # population std (ddof = 0)
-            "ci95": ci95,  # 95% t-interval half-width of the mean (ddof = 1 standard error)
-            "n": n, "values": [None if not np.isfinite(x) else float(x) for x in v]}
-
-
 def _aggregate(records) -> dict:
     """Per label set and metric: both arms' stats and the paired (by seed) SIPT - LM gain."""
     by_arm = {}
@@ -171,22 +134,22 @@ def _aggregate(records) -> dict:
         for metric in _MAIN_METRICS:
             row = {}
             for arm in ("lm", "sipt"):
-                row[arm] = _stats([by_arm.get(arm, {}).get(s, {}).get("metrics", {})
-                                   .get(task, {}).get(metric) for s in paired])
+                row[arm] = seed_stats([by_arm.get(arm, {}).get(s, {}).get("metrics", {})
+                                       .get(task, {}).get(metric) for s in paired])
             lm, si = row["lm"]["values"], row["sipt"]["values"]
             diffs = [None if a is None or b is None else b - a
                      for a, b in zip(lm, si, strict=True)]
-            row["gain"] = _stats(diffs)
+            row["gain"] = seed_stats(diffs)
             t_out[metric] = row
         out["tasks"][task] = t_out
     for metric in _RUN_METRICS:
-        out["run"][metric] = {arm: _stats([by_arm.get(arm, {}).get(s, {}).get("metrics", {})
-                                           .get(metric) for s in paired])
+        out["run"][metric] = {arm: seed_stats([by_arm.get(arm, {}).get(s, {})
+                                               .get("metrics", {}).get(metric) for s in paired])
                               for arm in ("lm", "sipt")}
     geo = {}
     for key in (first["metrics"].get("geometry") or {}):
-        geo[key] = {arm: _stats([by_arm[arm][s]["metrics"]["geometry"].get(key)
-                                 for s in paired]) for arm in ("lm", "sipt") if arm in by_arm}
+        geo[key] = {arm: seed_stats([by_arm[arm][s]["metrics"]["geometry"].get(key)
+                                     for s in paired]) for arm in ("lm", "sipt") if arm in by_arm}
     out["geometry"] = geo
     out["graph_hashes"] = {str(s): by_arm["lm"][s]["dataset"]["graph_hash"]
                            for s in paired}
@@ -324,9 +287,9 @@ def compare_with_stored(stored_dir, rerun_dir, *, metric: str = "knn3_pt_auroc",
                 y, _t = _metric_value(r_recs[seed], metric, main)
                 if x is not None and y is not None and math.isfinite(x) and math.isfinite(y):
                     pairs.append((seed, t, x, y))
-            st = _stats([x for *_u, x, _y in pairs])
-            rr = _stats([y for *_u, y in pairs])
-            d = _stats([y - x for *_u, x, y in pairs])
+            st = seed_stats([x for *_u, x, _y in pairs])
+            rr = seed_stats([y for *_u, y in pairs])
+            d = seed_stats([y - x for *_u, x, y in pairs])
             identical = bool(pairs) and all(x == y for *_u, x, y in pairs)
             hashes = [(s_recs[sd].get("dataset", {}).get("graph_hash"),
                        r_recs[sd].get("dataset", {}).get("graph_hash")) for sd in seeds]
@@ -388,20 +351,8 @@ def comparison_md(rows, digits: int = 3) -> str:
 
 # --------------------------------------------------------------------------- summary
 def _get(agg, exp, task, metric, arm, key="mean"):
-    try:
-        return agg[exp]["tasks"][task][metric][arm][key]
-    except KeyError:
-        return None
-
-
-def _fmt(mean, ci=None, digits=2, sign=False):
-    """``mean ± ci`` (``ci`` is an interval half-width; left out when None)."""
-    if mean is None:
-        return "n/a"
-    s = f"{mean:+.{digits}f}" if sign else f"{mean:.{digits}f}"
-    if ci is not None:
-        s += f" ± {ci:.{digits}f}"
-    return s
+    """One number of the aggregates (:func:`_aggregate` per experiment); None when absent."""
+    return lookup(agg, (exp, "tasks", task, metric, arm, key), default=None)
 
 
 #: What every ``±`` in the written tables means.
@@ -432,7 +383,7 @@ def _mean_of_means_ci95(samples) -> float | None:
     if se2 == 0.0:
         return 0.0
     dof = se2**2 / sum(wi**2 / (len(v) - 1) for wi, v in zip(w, samples, strict=True))
-    return _t_half_width(math.sqrt(se2), 1, dof)
+    return t_half_width(math.sqrt(se2), 1, dof)
 
 
 def _acceptance(agg) -> dict:
@@ -566,11 +517,6 @@ def _noise_md(agg) -> str:
 
 
 # --------------------------------------------------------------------------- plots
-def _savefig(fig, path):
-    with atomic_path(os.fspath(path)) as tmp:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
-
-
 def plot_noise_curve(agg, path) -> bool:
     """CLIQUES 3-NN AUROC vs noise, both arms (mean ± std over seeds) beside the paper's."""
     import matplotlib
@@ -596,7 +542,7 @@ def plot_noise_curve(agg, path) -> bool:
     ax.set_ylabel("3-NN macro AUROC")
     ax.set_title("CLIQUES: SIPT gain vs graph noise")
     ax.legend(fontsize=7)
-    _savefig(fig, path)
+    savefig_atomic(fig, path)
     plt.close(fig)
     return True
 
@@ -632,7 +578,7 @@ def plot_lc_vs_gain(agg, path) -> bool:
     ax.set_xlabel("local consistency of the FT labels on G_PT")
     ax.set_ylabel("SIPT - LM gain in 3-NN AUROC")
     ax.set_title("Theorem 1's prediction vs measured gain")
-    _savefig(fig, path)
+    savefig_atomic(fig, path)
     plt.close(fig)
     return True
 
@@ -666,7 +612,7 @@ def plot_mobius_pca(records, path) -> bool:
         ax.set_ylabel(f"PC2 ({frac[1]:.0%})" if len(frac) > 1 else "PC2")
     fig.colorbar(sc, ax=axes, label="vertex label")
     fig.suptitle("MOBIUS: PCA of the PT embeddings", fontsize=10)
-    _savefig(fig, path)
+    savefig_atomic(fig, path)
     plt.close(fig)
     return True
 
@@ -768,7 +714,7 @@ def plot_rank_vs_auroc(records, path) -> bool:
     ax.set_title("Per run: embedding rank vs fine-tuning AUROC (x: LM-only)", fontsize=9)
     ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="SIPT runs",
               title_fontsize=7)
-    _savefig(fig, path)
+    savefig_atomic(fig, path)
     plt.close(fig)
     return True
 
@@ -1006,7 +952,7 @@ def reproduce(profile: str = "quick", *, out_dir=None, only=None, jobs: int = 1,
     specs = profile_specs(profile, only=only, overrides=overrides)
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     load0 = _loadavg()
-    cpu0 = _cpu_seconds()
+    cpu0 = cpu_seconds()
     t0 = time.perf_counter()
     error = None
     records = None
@@ -1025,7 +971,8 @@ def reproduce(profile: str = "quick", *, out_dir=None, only=None, jobs: int = 1,
     entry = {
         "command": command, "profile": profile, "only": only, "jobs": jobs, "device": device,
         "stack": stack, "overrides": dict(overrides) if overrides else None,
-        "started": started, "wall_time_s": wall, "cpu_time_s": _cpu_seconds() - cpu0,
+        "started": started, "wall_time_s": wall,
+        "cpu_time_s": None if cpu0 is None else cpu_seconds() - cpu0,
         "runs_total": n_total, "runs_resumed": n_resumed,
         "runs_executed": None if n_resumed is None else n_total - n_resumed,
         "failed": None if error is None else str(error),
@@ -1049,15 +996,6 @@ def _loadavg():
         return [round(x, 2) for x in os.getloadavg()]
     except (AttributeError, OSError):  # pragma: no cover - platforms without getloadavg
         return None
-
-
-def _cpu_seconds() -> float:
-    """User + system CPU time of this process and its finished children (worker pools)."""
-    import resource
-
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def add_parser(subparsers) -> None:

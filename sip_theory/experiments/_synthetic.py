@@ -79,6 +79,7 @@ import numpy as np
 
 from ..data._synthetic import _jsonable  # one JSON converter for dataset configs
 from ._runner import _canonical, register_task
+from ._summary_tools import finite
 
 __all__ = [
     "TEXT_KINDS",
@@ -94,14 +95,6 @@ TEXT_SETTINGS = {"n_words": 100, "concentration": 1.0, "length": 16}
 
 #: Values of the run parameter ``text.kind`` (the first is the default).
 TEXT_KINDS = ("words", "characters")
-
-
-def _finite(x):
-    """A JSON-safe float: NaN/inf become None."""
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 def _seed_streams(seed: int) -> dict:
@@ -144,7 +137,7 @@ def _heldout_lc(graph, pt_nodes, ft_nodes, y_all) -> dict:
         votes = np.bincount(y_all[nb], minlength=n_classes)
         top = votes.max()
         credit.append(float(votes[y_all[f]] == top and (votes == top).sum() == 1))
-    return {"value": _finite(np.mean(credit)) if credit else None,
+    return {"value": finite(np.mean(credit)) if credit else None,
             "n_evaluated": len(credit), "n_isolated": n_iso}
 
 
@@ -173,7 +166,7 @@ def _geometry(emb_pt, pt_graph, labels) -> dict:
         "nc1": rep.get("nc1"), "cdnv": rep.get("cdnv"),
         "mean_norm": float(np.linalg.norm(np.asarray(emb_pt, dtype=np.float64), axis=1).mean()),
     }
-    return {k: _finite(v) for k, v in out.items()}
+    return {k: finite(v) for k, v in out.items()}
 
 
 def measure_embeddings(
@@ -263,26 +256,26 @@ def measure_embeddings(
             raise ValueError(f"labels_pt[{task!r}] must have shape ({emb_pt.shape[0]},)")
         m = {}
         probe = knn_probe(emb_pt, y, k=k)
-        m["knn3_pt_accuracy"] = _finite(probe.accuracy)
-        m["knn3_pt_auroc"] = _finite(probe.macro_auroc)
+        m["knn3_pt_accuracy"] = finite(probe.accuracy)
+        m["knn3_pt_auroc"] = finite(probe.macro_auroc)
         lc = local_consistency(pt_graph, y, ties="strict", isolated="exclude")
-        m["lc"] = _finite(lc.value)
+        m["lc"] = finite(lc.value)
         m["lc_n_isolated"] = int(lc.n_isolated)
         chk = check_theorem1(emb_pt, pt_graph, y)
         m["recovered"] = bool(chk.realized)
-        m["recovery_margin"] = _finite(chk.recovery.margin)
-        m["best_f1"] = _finite(chk.recovery.best_f1)
+        m["recovery_margin"] = finite(chk.recovery.margin)
+        m["best_f1"] = finite(chk.recovery.best_f1)
         m["min_violations"] = int(chk.recovery.min_violations)
-        m["rnn_radius"] = _finite(chk.radius)
-        m["rnn_accuracy"] = _finite(chk.rnn_accuracy)
+        m["rnn_radius"] = finite(chk.radius)
+        m["rnn_accuracy"] = finite(chk.rnn_accuracy)
         m["identity_holds"] = chk.identity_holds
         n_classes = int(max(y.max(), 0)) + 1
         if has_ft:
             yf = np.asarray(labels_ft[task], dtype=np.int64)
             n_classes = max(n_classes, int(yf.max()) + 1)
             proba = _knn_vote(emb_ft, emb_pt, y, n_classes, k, exclude_self=False)
-            m["knn3_ft_accuracy"] = _finite((proba.argmax(1) == yf).mean())
-            m["knn3_ft_auroc"] = _finite(macro_ovr_auroc(yf, proba))
+            m["knn3_ft_accuracy"] = finite((proba.argmax(1) == yf).mean())
+            m["knn3_ft_auroc"] = finite(macro_ovr_auroc(yf, proba))
             both = np.concatenate([emb_pt, emb_ft])
             lab = np.concatenate([y, yf])
             n_pt = emb_pt.shape[0]
@@ -299,8 +292,8 @@ def measure_embeddings(
         else:
             lin = linear_probe(emb_pt, y, cv=3, seed=seed)
             m["linear_protocol"] = "3-fold CV on PT"
-        m["linear_accuracy"] = _finite(lin.accuracy)
-        m["linear_auroc"] = _finite(lin.macro_auroc)
+        m["linear_accuracy"] = finite(lin.accuracy)
+        m["linear_auroc"] = finite(lin.macro_auroc)
         out[task] = m
     out["geometry"] = _geometry(emb_pt, pt_graph, np.asarray(labels_pt[main_task]))
     return out
@@ -625,7 +618,7 @@ class _SyntheticRun:
 
             r = knn_probe(emb, y_main, k=3)
             curve.append({"step": trainer.step, "epoch": trainer.epoch,
-                          "knn3_pt_auroc": _finite(r.macro_auroc)})
+                          "knn3_pt_auroc": finite(r.macro_auroc)})
             return {}
 
         n_curve = int(p.get("n_curve", 0))
@@ -672,13 +665,13 @@ class _SyntheticRun:
         metrics = measure_embeddings(emb_pt, pt_graph, labels_pt, emb_ft=emb_ft,
                                      labels_ft=labels_ft, graph=data.graph, pt_nodes=pt,
                                      ft_nodes=ft, main_task=main, seed=seeds["eval"])
-        metrics["masked_token_accuracy"] = _finite(masked_token_accuracy(
+        metrics["masked_token_accuracy"] = finite(masked_token_accuracy(
             encoder, objective, tok_pt, seed=seeds["eval"]))
         last = history[-1] if history else {}
-        metrics["final_loss"] = _finite(last.get("loss"))
-        metrics["final_loss_m"] = _finite(last.get("loss_m"))
-        metrics["final_loss_si"] = _finite(last.get("loss_si"))
-        metrics["homophily"] = _finite(node_homophily(pt_graph, data.labels[main][pt],
+        metrics["final_loss"] = finite(last.get("loss"))
+        metrics["final_loss_m"] = finite(last.get("loss_m"))
+        metrics["final_loss_si"] = finite(last.get("loss_si"))
+        metrics["homophily"] = finite(node_homophily(pt_graph, data.labels[main][pt],
                                                       self_loops=data.self_loops))
         metrics["steps"] = int(trainer.step)
         metrics["train_seconds"] = t_train

@@ -13,7 +13,8 @@ from sip_theory.experiments import (
     comparison_md,
     summarize,
 )
-from sip_theory.experiments._reproduce import _mean_of_means_ci95, _stats
+from sip_theory.experiments._reproduce import _mean_of_means_ci95
+from sip_theory.experiments._summary_tools import seed_stats
 
 T2 = 4.302652729911275  # t_{0.975, 2}
 
@@ -48,35 +49,35 @@ def write_fake(root, exp, values, *, tasks=("topic",), params=None, metric="knn3
             (exp_dir / "runs" / f"{run.run_id}.json").write_text(json.dumps(rec))
 
 
-# ----------------------------------------------------------------- _stats
+# ----------------------------------------------------------------- seed_stats
 def test_stats_of_one_value_has_no_interval():
-    s = _stats([0.5])
+    s = seed_stats([0.5])
     assert (s["mean"], s["std"], s["ci95"], s["n"]) == (0.5, 0.0, None, 1)
 
 
 def test_stats_of_two_values_uses_t_with_one_degree_of_freedom():
-    s = _stats([1.0, 3.0])
+    s = seed_stats([1.0, 3.0])
     # sample sd sqrt(2), standard error 1, t_{0.975, 1} = 12.706...
     assert (s["mean"], s["std"], s["n"]) == (2.0, 1.0, 2)
     assert s["ci95"] == pytest.approx(12.706204736174694)
 
 
 def test_stats_of_three_values():
-    s = _stats([1.0, 2.0, 3.0])
+    s = seed_stats([1.0, 2.0, 3.0])
     assert s["ci95"] == pytest.approx(T2 / math.sqrt(3))  # sample sd 1
     assert s["std"] == pytest.approx(math.sqrt(2 / 3))  # population std kept
 
 
 def test_stats_of_a_constant_column_is_exact():
-    s = _stats([0.2, 0.2, 0.2])
+    s = seed_stats([0.2, 0.2, 0.2])
     assert (s["mean"], s["std"], s["ci95"], s["n"]) == (0.2, 0.0, 0.0, 3)
 
 
 def test_stats_leave_out_none_and_nan():
-    s = _stats([None, 2.0, None, 4.0, float("nan")])
+    s = seed_stats([None, 2.0, None, 4.0, float("nan")])
     assert (s["mean"], s["n"]) == (3.0, 2)
     assert s["values"] == [None, 2.0, None, 4.0, None]
-    empty = _stats([None, None])
+    empty = seed_stats([None, None])
     assert (empty["mean"], empty["std"], empty["ci95"], empty["n"]) == (None, None, None, 0)
 
 
@@ -86,7 +87,7 @@ def test_mean_of_independent_row_means_uses_welch_satterthwaite():
     se2 = (va + vb) / 4
     dof = se2**2 / ((va / 4) ** 2 / 2 + (vb / 4) ** 2 / 2)
     assert _mean_of_means_ci95([a, b]) == pytest.approx(t.ppf(0.975, dof) * math.sqrt(se2))
-    assert _mean_of_means_ci95([a]) == pytest.approx(_stats(a)["ci95"])  # one row: plain t
+    assert _mean_of_means_ci95([a]) == pytest.approx(seed_stats(a)["ci95"])  # one row: plain t
     assert _mean_of_means_ci95([a, [1.0]]) is None
     assert _mean_of_means_ci95([[1.0, 1.0], [2.0, 2.0]]) == 0.0
 
@@ -157,7 +158,7 @@ def test_a_rerun_within_the_seed_noise_passes(tmp_path):
     assert row["stored_mean"] == pytest.approx(0.75)
     assert row["stored_ci95"] == pytest.approx(T2 * 0.05 / math.sqrt(3))
     assert row["diff"] == pytest.approx(0.002 / 3)
-    assert row["diff_ci95"] == pytest.approx(_stats([0.01, -0.02, 0.012])["ci95"])
+    assert row["diff_ci95"] == pytest.approx(seed_stats([0.01, -0.02, 0.012])["ci95"])
     assert row["max_abs_diff"] == pytest.approx(0.02)
     assert row["bit_identical"] is False and row["consistent"] is True
     assert row["config_differences"] == []
