@@ -17,7 +17,7 @@ _SUBCOMMANDS = [
     "sip_theory.experiments._calibration",
     "sip_theory.experiments._theorem",
     "sip_theory.geometry._cli",
-    "sip_theory.experiments._cora",
+    "sip_theory.experiments._cora_command",
 ]
 
 

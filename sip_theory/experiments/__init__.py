@@ -31,16 +31,15 @@ from ._calibration import (
 from ._cora import (
     CORA_LAMBDAS,
     CORA_SETTINGS,
-    HeldoutRetrievalResult,
     cora_graph_report,
     cora_spec,
     cora_subset,
-    heldout_link_retrieval,
     run_cora,
-    run_cora_case_study,
     select_lambda,
-    summarize_cora,
 )
+from ._cora_command import run_cora_case_study
+from ._cora_summary import summarize_cora
+from ._heldout_eval import HeldoutRetrievalResult, heldout_link_retrieval
 from ._profiles import (
     ARMS,
     ENCODER_DROPOUT,
