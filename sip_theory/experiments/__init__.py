@@ -40,6 +40,13 @@ from ._cora import (
 from ._cora_command import run_cora_case_study
 from ._cora_summary import summarize_cora
 from ._heldout_eval import HeldoutRetrievalResult, heldout_link_retrieval
+from ._paper_numbers import (
+    PAPER_FIG5A,
+    PAPER_MEAN_HIGH_LC_GAIN,
+    PAPER_MECHANISTIC,
+    PAPER_NOISE_CURVE,
+    PAPER_SOURCE,
+)
 from ._profiles import (
     ARMS,
     ENCODER_DROPOUT,
@@ -50,21 +57,11 @@ from ._profiles import (
     apply_overrides,
     profile_specs,
 )
-from ._reproduce import (
-    CI_NOTE,
-    PAPER_FIG5A,
-    PAPER_MEAN_HIGH_LC_GAIN,
-    PAPER_MECHANISTIC,
-    PAPER_NOISE_CURVE,
-    PAPER_SOURCE,
-    compare_with_stored,
-    comparison_md,
-    load_records,
-    plot_rank_vs_auroc,
-    rank_vs_auroc_points,
-    reproduce,
-    summarize,
-)
+from ._reproduce import reproduce
+from ._reproduce_figures import plot_rank_vs_auroc, rank_vs_auroc_points
+from ._reproduce_records import load_records
+from ._reproduce_summary import CI_NOTE, summarize
+from ._rerun_check import compare_with_stored, comparison_md
 from ._runner import (
     ExperimentSpec,
     RunFailedError,

@@ -39,7 +39,7 @@ def _fmt(mean, half, digits=3):
 
 
 def _records(out_dir):
-    from ._reproduce import load_records
+    from ._reproduce_records import load_records
 
     rows = []
     for exp, recs in load_records(out_dir).items():

@@ -13,7 +13,7 @@ from sip_theory.experiments import (
     comparison_md,
     summarize,
 )
-from sip_theory.experiments._reproduce import _mean_of_means_ci95
+from sip_theory.experiments._reproduce_summary import _mean_of_means_ci95
 from sip_theory.experiments._summary_tools import seed_stats
 
 T2 = 4.302652729911275  # t_{0.975, 2}
