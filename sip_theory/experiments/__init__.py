@@ -73,13 +73,9 @@ from ._runner import (
     run_experiment,
     run_experiments,
 )
-from ._synthetic import (
-    TEXT_KINDS,
-    TEXT_SETTINGS,
-    masked_token_accuracy,
-    measure_embeddings,
-    run_synthetic,
-)
+from ._synthetic import run_synthetic
+from ._synthetic_measures import masked_token_accuracy, measure_embeddings
+from ._synthetic_text import TEXT_KINDS, TEXT_SETTINGS
 from ._theorem import (
     THEOREM_CODE_VERSION,
     THEOREM_GRAPHS,

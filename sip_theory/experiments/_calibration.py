@@ -3,7 +3,7 @@
 The quick profile gives every node 16 word tokens; the paper profile gives it
 the faithful per-character text of the official pipeline (about 120
 characters, padded to about 300 tokens; see
-:mod:`sip_theory.experiments._synthetic`). This module runs two experiments of
+:mod:`sip_theory.experiments._synthetic_text`). This module runs two experiments of
 the quick profile, ``cliques_p00`` (CLIQUES without noise) and ``plane``, at
 the quick profile's schedule, encoder and arms (``lm``: lambda_SI = 0,
 ``sipt``: lambda_SI = 0.1) once with each text kind, on the same paired seeds,
@@ -42,7 +42,7 @@ import numpy as np
 from .._atomic import atomic_write_json, atomic_write_text
 from ._profiles import ARMS, apply_overrides, profile_specs
 from ._runner import ExperimentSpec, _is_complete, library_versions, run_experiments
-from ._synthetic import TEXT_KINDS, TEXT_SETTINGS
+from ._synthetic_text import TEXT_KINDS, TEXT_SETTINGS
 
 __all__ = [
     "CALIBRATION_EXPERIMENTS",

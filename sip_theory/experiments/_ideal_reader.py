@@ -27,7 +27,8 @@ import numpy as np
 
 from .._atomic import atomic_write_json, atomic_write_text
 from ._runner import library_versions
-from ._synthetic import TEXT_SETTINGS, _seed_streams
+from ._synthetic import _seed_streams
+from ._synthetic_text import TEXT_SETTINGS
 
 __all__ = ["IDEAL_READER_FAMILIES", "ideal_reader_markdown", "ideal_reader_table",
            "write_ideal_reader"]

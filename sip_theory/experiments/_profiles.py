@@ -18,7 +18,7 @@ Profiles:
     with the manifold encoder, batch 16, 1500 epochs, 3 seeds; mechanistic 5000
     full-batch steps, 3 seeds, tiny encoder. AdamW lr 3e-4, weight decay 0.01.
     Node text: the faithful per-character text of the official pipeline
-    (``text: {"kind": "characters"}``, see :mod:`sip_theory.experiments._synthetic`).
+    (``text: {"kind": "characters"}``, see :mod:`sip_theory.experiments._synthetic_text`).
 ``quick``
     The same graphs, sizes, encoder family, loss and arms with a shorter
     schedule and the 16-word node text, so the whole suite runs in minutes on

@@ -188,7 +188,9 @@ def run_theorem(run, *, device: str = "cpu") -> dict:
 
     from ..data import make_synthetic_dataset, make_topic_corpus
     from ..models import MaskedTokenLM, SIPTTrainer, TransformerEncoder
-    from ._synthetic import TEXT_SETTINGS, _seed_streams, masked_token_accuracy
+    from ._synthetic import _seed_streams
+    from ._synthetic_measures import masked_token_accuracy
+    from ._synthetic_text import TEXT_SETTINGS
 
     p = dict(run.params)
     spec = THEOREM_GRAPHS[p["graph"]]
