@@ -41,7 +41,6 @@ Design (decided from the issue and from cost before any run of this experiment)
 
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 
@@ -49,6 +48,7 @@ import numpy as np
 
 from .._atomic import atomic_write_json
 from ._runner import ExperimentSpec, register_task
+from ._summary_tools import finite
 
 __all__ = [
     "THEOREM_CODE_VERSION",
@@ -103,13 +103,6 @@ THEOREM_SCHEDULE = {
 _SI_LOSS = {"pos_margin": 0.0, "neg_margin": 10.0, "reduction": "paper"}
 
 
-def _finite(x):
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
-
-
 def premise_and_conclusion(emb, graph, labels: dict) -> dict:
     """Theorem 1's premise and conclusion for one embedding of G_PT's nodes.
 
@@ -154,17 +147,17 @@ def premise_and_conclusion(emb, graph, labels: dict) -> dict:
         k3 = knn_probe(emb, y, k=3)
         k1 = knn_probe(emb, y, k=1)
         out["tasks"][task] = {
-            "lc": _finite(res.lc), "vote_accuracy": _finite(res.vote_accuracy),
-            "gap": _finite(res.gap), "lower": _finite(res.lower), "upper": _finite(res.upper),
-            "touched_fraction": _finite(res.touched_fraction),
-            "knn3_accuracy": _finite(k3.accuracy), "knn3_auroc": _finite(k3.macro_auroc),
-            "knn1_accuracy": _finite(k1.accuracy),
+            "lc": finite(res.lc), "vote_accuracy": finite(res.vote_accuracy),
+            "gap": finite(res.gap), "lower": finite(res.lower), "upper": finite(res.upper),
+            "touched_fraction": finite(res.touched_fraction),
+            "knn3_accuracy": finite(k3.accuracy), "knn3_auroc": finite(k3.macro_auroc),
+            "knn1_accuracy": finite(k1.accuracy),
         }
     rec = recovery_margin(emb, graph)
-    out.update({"margin": _finite(first.margin), "n_violating_pairs": first.n_violating_pairs,
-                "realized": first.realized, "radius": _finite(first.radius),
+    out.update({"margin": finite(first.margin), "n_violating_pairs": first.n_violating_pairs,
+                "realized": first.realized, "radius": finite(first.radius),
                 "n_touched": first.n_touched, "n_evaluated": first.n_evaluated,
-                "best_f1": _finite(rec.best_f1)})
+                "best_f1": finite(rec.best_f1)})
     return out
 
 
@@ -224,9 +217,9 @@ def run_theorem(run, *, device: str = "cpu") -> dict:
     def _checkpoint(trainer):
         rec = premise_and_conclusion(trainer.embed().numpy(), graph, labels)
         h = trainer.history[-1] if trainer.history else {}
-        rec.update({"step": int(trainer.step), "loss": _finite(h.get("loss")),
-                    "loss_m": _finite(h.get("loss_m")), "loss_si": _finite(h.get("loss_si")),
-                    "masked_token_accuracy": _finite(masked_token_accuracy(
+        rec.update({"step": int(trainer.step), "loss": finite(h.get("loss")),
+                    "loss_m": finite(h.get("loss_m")), "loss_si": finite(h.get("loss_si")),
+                    "masked_token_accuracy": finite(masked_token_accuracy(
                         encoder, objective, tok_pt, seed=seeds["eval"], repeats=2))})
         checkpoints.append(rec)
         return {}

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .._atomic import atomic_path, atomic_write_json
+from ._summary_tools import fmt_mean, savefig_atomic
 
 __all__ = ["summarize_theorem"]
 
@@ -32,10 +33,7 @@ def _mean_ci(values):
 
 
 def _fmt(mean, half, digits=3):
-    if mean is None:
-        return "n/a"
-    s = f"{mean:.{digits}f}"
-    return s if half is None else f"{s} ± {half:.{digits}f}"
+    return fmt_mean(mean, half, digits)
 
 
 def _records(out_dir):
@@ -107,11 +105,6 @@ def _checks(rows):
             "knn_below_lc_when_realized": knn_below}
 
 
-def _savefig(fig, path):
-    with atomic_path(os.fspath(path)) as tmp:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
-
-
 def plot_premise_vs_conclusion(rows, path) -> None:
     """x = T/n' (distance from realization), y = vote - LC, every run and checkpoint."""
     import matplotlib
@@ -143,7 +136,7 @@ def plot_premise_vs_conclusion(rows, path) -> None:
         ax.set_ylabel("radius-vote accuracy − LC")
         ax.set_title(f"attention dropout {drop:g}: every run and checkpoint")
     axes[1].legend(fontsize=7, loc="lower left", ncol=2)
-    _savefig(fig, path)
+    savefig_atomic(fig, path)
     plt.close(fig)
 
 
@@ -173,7 +166,7 @@ def plot_realized_along_training(rows, path) -> None:
         ax.set_ylim(-0.03, 1.03)
     axes[0][0].set_ylabel("fraction of runs realizing G_PT")
     axes[0][-1].legend(fontsize=6)
-    _savefig(fig, path)
+    savefig_atomic(fig, path)
     plt.close(fig)
 
 
@@ -200,7 +193,7 @@ def plot_cost(agg, path) -> None:
     a2.set_xlabel("λ_SI")
     a2.set_ylabel("fraction of runs realizing G_PT (final)")
     a1.legend(fontsize=7)
-    _savefig(fig, path)
+    savefig_atomic(fig, path)
     plt.close(fig)
 
 
