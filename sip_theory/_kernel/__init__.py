@@ -8,10 +8,10 @@ metrics) draws its conventions from here:
   smaller is nearer for every one of them as a *dissimilarity* (``"dot"`` is the
   negative inner product), see :func:`to_dissimilarity`.
 * :func:`exact_dissimilarities` (numpy) and :func:`exact_dissimilarities_torch`:
-  **the** value of a pair, the direct formula in float64 with the features
-  summed in order. It is a function of the two rows alone, so it is exactly
-  symmetric, does not depend on blocking, backend or device, gives equal values
-  to equal rows, and 0 for duplicates under every distance (cosine included).
+  **the** value of a pair, the direct formula in float64. It is a function of
+  the two rows alone, so it is exactly symmetric, does not depend on blocking,
+  gives equal values to equal rows, and 0 for duplicates under every distance
+  (cosine included); torch tensors on CPU go through the numpy function.
 * :func:`fast_error_bound`: a rigorous bound on how far a fast value (the
   expansion |x|^2 + |y|^2 - 2 x.y, or 1 - x.y/(|x||y|), computed by one matrix
   product in float32 or float64) can lie from the exact value.

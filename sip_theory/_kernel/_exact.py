@@ -1,7 +1,7 @@
 """The exact value of a pair, and how far a fast (matrix-product) value can be from it.
 
 The exact dissimilarity of rows x and y (cast to float64) is, with the features
-summed in order k = 0, 1, ..., d - 1:
+summed by numpy's reduction over the feature axis:
 
 * ``"sqeuclidean"``: sum_k (x_k - y_k)^2, and ``"euclidean"`` its correctly
   rounded square root;
@@ -10,8 +10,10 @@ summed in order k = 0, 1, ..., d - 1:
   exactly 0 for duplicate rows (1 - u.v is not);
 * ``"dot"``: -sum_k x_k y_k (a dissimilarity: smaller = nearer).
 
-Summing in a fixed order with one rounding per operation makes the value the
-same in numpy and torch, on CPU and GPU, and for (x, y) and (y, x).
+The value depends on the two rows alone: it is the same for (x, y) and (y, x),
+for equal rows, and whatever the batch it is computed in. torch tensors on CPU go
+through the same numpy function; on a GPU the features are summed in order
+k = 0, ..., d - 1 instead, which can differ from the CPU value in the last bit.
 """
 
 from __future__ import annotations
@@ -29,6 +31,15 @@ __all__ = [
 _STEP_VALUES = 1 << 21  # pairs x features gathered at once
 
 
+def _row_sums(a, b, kind, out):
+    """out[:] = per pair, the sum over features of (a - b)^2 ('sq') or a * b ('dot'), with
+    numpy's reduction over the feature axis; ``a`` and ``b`` are (pairs, features) float64."""
+    t = a - b if kind == "sq" else a
+    np.multiply(t, t if kind == "sq" else b, out=t)
+    np.sum(t, axis=1, out=out)
+    return out
+
+
 def _in_order_sum(a, b, kind, out):
     """out[:] = sum over features (in order) of (a - b)^2 (kind 'sq') or a * b ('dot');
     ``a`` and ``b`` are (features, pairs) float64 arrays or tensors."""
@@ -40,15 +51,6 @@ def _in_order_sum(a, b, kind, out):
         else:
             out += a[k] * b[k]
     return out
-
-
-def _norm_rows(x: np.ndarray) -> np.ndarray:
-    sq = np.zeros(x.shape[0])
-    for k in range(x.shape[1]):
-        sq += x[:, k] * x[:, k]
-    if (sq == 0).any():
-        raise ValueError("the cosine dissimilarity is undefined for a zero row")
-    return np.sqrt(sq)
 
 
 def exact_dissimilarities(x, i, j, metric: str, *, y=None) -> np.ndarray:
@@ -81,19 +83,19 @@ def exact_dissimilarities(x, i, j, metric: str, *, y=None) -> np.ndarray:
     out = np.empty(i.shape[0], dtype=np.float64)
     step = max(1, _STEP_VALUES // max(1, x.shape[1]))
     for s in range(0, i.shape[0], step):
-        a = x[i[s:s + step]].astype(np.float64).T.copy()
-        b = y[j[s:s + step]].astype(np.float64).T.copy()
+        a = x[i[s:s + step]].astype(np.float64)
+        b = y[j[s:s + step]].astype(np.float64)
         o = out[s:s + step]
         if metric == "cosine":
-            a /= _norm_rows(a.T)[None, :]
-            b /= _norm_rows(b.T)[None, :]
-            _in_order_sum(a, b, "sq", o)
+            a /= np.sqrt(np.einsum("ij,ij->i", a, a))[:, None]
+            b /= np.sqrt(np.einsum("ij,ij->i", b, b))[:, None]
+            _row_sums(a, b, "sq", o)
             o *= 0.5
         elif metric == "dot":
-            _in_order_sum(a, b, "dot", o)
+            _row_sums(a, b, "dot", o)
             np.negative(o, out=o)
         else:
-            _in_order_sum(a, b, "sq", o)
+            _row_sums(a, b, "sq", o)
             if metric == "euclidean":
                 np.sqrt(o, out=o)
     return out
@@ -102,7 +104,7 @@ def exact_dissimilarities(x, i, j, metric: str, *, y=None) -> np.ndarray:
 def exact_dissimilarities_torch(x, i, j, metric: str, *, y=None):
     """:func:`exact_dissimilarities` for torch tensors, on their device (float64 result).
 
-    Equal to the numpy function value for value (the same operations in the same order).
+    On CPU this is the numpy function itself; on a GPU the features are summed in order.
 
     Examples
     --------
@@ -113,6 +115,10 @@ def exact_dissimilarities_torch(x, i, j, metric: str, *, y=None):
     """
     import torch
 
+    if x.device.type == "cpu":
+        return torch.from_numpy(exact_dissimilarities(
+            x.detach().numpy(), i.numpy(), j.numpy(), metric,
+            y=None if y is None else y.detach().numpy()))
     y = x if y is None else y
     out = torch.empty(i.shape[0], dtype=torch.float64, device=x.device)
     step = max(1, _STEP_VALUES // max(1, int(x.shape[1])))
