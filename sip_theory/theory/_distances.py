@@ -85,19 +85,23 @@ class DistanceBlocks:
         return exact_dissimilarities(self.raw if query is None else query, i, j, self.metric,
                                      y=self.raw)
 
-    def exactify(self, rows: slice, d: np.ndarray, thresholds, query=None) -> np.ndarray:
-        """``d`` (a block from :meth:`block`) with the exact value in every entry whose fast
-        value lies within the rounding bound of one of the sorted ``thresholds``."""
-        t = np.asarray(thresholds, dtype=np.float64)
-        if t.size == 0 or d.size == 0:
-            return d
+    def _row_error(self, rows: slice, query=None) -> np.ndarray:
+        """Per query row of the block, the bound on |fast - exact| against every point."""
         if query is None:
             sq_q = self.sq[rows]
         else:
             qc = query[rows] - self.mean
             sq_q = np.einsum("ij,ij->i", qc, qc)
         err = fast_error_bound(self.metric, self.factor, sq_q, self.sq_max)
-        err = np.broadcast_to(np.asarray(err, dtype=np.float64), (d.shape[0],))
+        return np.broadcast_to(np.asarray(err, dtype=np.float64), (rows.stop - rows.start,))
+
+    def exactify(self, rows: slice, d: np.ndarray, thresholds, query=None) -> np.ndarray:
+        """``d`` (a block from :meth:`block`) with the exact value in every entry whose fast
+        value lies within the rounding bound of one of the sorted ``thresholds``."""
+        t = np.asarray(thresholds, dtype=np.float64)
+        if t.size == 0 or d.size == 0:
+            return d
+        err = self._row_error(rows, query)
         lo, hi = band(d, err[:, None], self.metric, 2.0**-52)
         # an entry is undecided when some threshold lies in its band [lo, hi]
         undecided = np.searchsorted(t, lo, side="left") < np.searchsorted(t, hi, side="right")
@@ -115,12 +119,7 @@ class DistanceBlocks:
         ok = np.isfinite(fmin)
         if not ok.any():
             return out
-        sq_q = self.sq[rows] if query is None else None
-        if sq_q is None:
-            qc = query[rows] - self.mean
-            sq_q = np.einsum("ij,ij->i", qc, qc)
-        err = np.broadcast_to(np.asarray(fast_error_bound(
-            self.metric, self.factor, sq_q, self.sq_max), dtype=np.float64), (d.shape[0],))
+        err = self._row_error(rows, query)
         _, hi = band(np.where(ok, fmin, 0.0), err, self.metric, 2.0**-52)
         _, cap = band(hi, err, self.metric, 2.0**-52)
         qi, cj = np.nonzero(masked <= np.where(ok, cap, -np.inf)[:, None])
@@ -145,12 +144,3 @@ class DistanceBlocks:
         n_rows = self.n if n_rows is None else n_rows
         for i0 in range(0, n_rows, self.chunk_size):
             yield slice(i0, min(i0 + self.chunk_size, n_rows))
-
-
-def to_user_radius(r: float, metric: str) -> float:
-    """Internal dissimilarity radius -> the radius_graph convention (dot: similarity threshold)."""
-    return -r if metric == "dot" else r
-
-
-def from_user_radius(r: float, metric: str) -> float:
-    return -r if metric == "dot" else r

@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._kernel import from_dissimilarity as from_user_radius
+from .._kernel import to_dissimilarity as to_user_radius
 from .._validation import check_labels, check_one_of
 from ._common import readonly, to_graph
-from ._distances import METRICS, DistanceBlocks, from_user_radius, to_user_radius
+from ._distances import METRICS, DistanceBlocks
 from ._local_consistency import (
     ISOLATED_POLICIES,
     TIE_POLICIES,
