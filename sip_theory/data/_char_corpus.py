@@ -49,6 +49,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from .._serialization import ToDictMixin
 from .._validation import as_generator, check_positive_int, check_probability
 from ._topic_corpus import CLS_ID, MASK_ID, PAD_ID, SEP_ID, SPECIAL_TOKENS
 
@@ -175,7 +176,7 @@ def _readonly(a, dtype=np.float64) -> np.ndarray:
 
 
 @dataclass(frozen=True, eq=False)
-class CharacterTopicCorpus:
+class CharacterTopicCorpus(ToDictMixin):
     """A lexicon, K topics over its content words, and a sampler of per-character sequences.
 
     Build one with :func:`make_character_corpus`.
@@ -381,11 +382,7 @@ class CharacterTopicCorpus:
 
     def to_dict(self) -> dict:
         """JSON-serializable description: lexicon, frequencies, topics, settings, config."""
-        return {"background_words": list(self.background_words),
-                "content_words": list(self.content_words),
-                "background": self.background.tolist(), "topics": self.topics.tolist(),
-                "settings": dict(self.settings), "config": dict(self.config),
-                "vocabulary": list(_VOCAB)}
+        return {**super().to_dict(), "vocabulary": list(_VOCAB)}
 
 
 def make_character_corpus(n_topics: int, *, seed, **settings) -> CharacterTopicCorpus:

@@ -26,6 +26,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from .._serialization import ToDictMixin, to_jsonable
 from .._validation import check_positive_int
 from ..graphs import SampleGraph
 
@@ -50,18 +51,6 @@ def _readonly(arr) -> np.ndarray:
     arr = np.array(arr, copy=True)
     arr.setflags(write=False)
     return arr
-
-
-def _jsonable(value):
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 def resolve_seed(seed) -> int:
@@ -111,7 +100,7 @@ def generate_with_retries(build: Callable, *, seed, max_attempts: int, name: str
 
 
 @dataclass(frozen=True)
-class SyntheticDataset:
+class SyntheticDataset(ToDictMixin):
     """A generated dataset: graph, PT/FT split, label sets and node topic mixtures.
 
     Parameters
@@ -204,22 +193,13 @@ class SyntheticDataset:
         """G_PT: the graph induced on the PT nodes (node i of it is ``pt_nodes[i]``)."""
         return self.graph.subgraph(self.pt_nodes)
 
+    _to_dict_exclude = ("graph",)
+
     def to_dict(self) -> dict:
         """A JSON-serializable description (edges, split, labels, mixtures, config, graph hash)."""
-        return {
-            "name": self.name,
-            "n_nodes": self.n_nodes,
-            "edges": self.graph.edges().tolist(),
-            "graph_hash": self.graph.content_hash(),
-            "pt_nodes": self.pt_nodes.tolist(),
-            "ft_nodes": self.ft_nodes.tolist(),
-            "labels": {k: v.tolist() for k, v in self.labels.items()},
-            "task": self.task,
-            "topic_mixtures": self.topic_mixtures.tolist(),
-            "self_loops": self.self_loops,
-            "config": _jsonable(dict(self.config)),
-            "extras": {k: v.tolist() for k, v in self.extras.items()},
-        }
+        return {"name": self.name, "n_nodes": self.n_nodes,
+                "edges": to_jsonable(self.graph.edges()), "graph_hash": self.graph.content_hash(),
+                **super().to_dict()}
 
     def __repr__(self) -> str:
         return (

@@ -21,6 +21,7 @@ from types import MappingProxyType
 
 import numpy as np
 
+from .._serialization import ToDictMixin
 from .._validation import as_generator, check_positive_int
 
 __all__ = [
@@ -40,7 +41,7 @@ _N_SPECIAL = len(SPECIAL_TOKENS)
 
 
 @dataclass(frozen=True, eq=False)
-class TopicCorpus:
+class TopicCorpus(ToDictMixin):
     """K topics over a word vocabulary, and a sampler of token sequences from topic mixtures.
 
     Build one with :func:`make_topic_corpus`.
@@ -178,8 +179,7 @@ class TopicCorpus:
 
     def to_dict(self) -> dict:
         """JSON-serializable description (topics as nested lists, config, special tokens)."""
-        return {"topics": self.topics.tolist(), "config": dict(self.config),
-                "special_tokens": list(SPECIAL_TOKENS)}
+        return {**super().to_dict(), "special_tokens": list(SPECIAL_TOKENS)}
 
 
 def make_topic_corpus(n_topics: int, *, seed, n_words: int = 100,

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .._atomic import atomic_write_json, atomic_write_text
+from .._serialization import ToDictMixin
 
 __all__ = [
     "ExperimentSpec",
@@ -108,7 +109,7 @@ def _canonical(obj) -> str:
 
 
 @dataclass(frozen=True)
-class RunSpec:
+class RunSpec(ToDictMixin):
     """One unit of work: a task, an arm (its own parameters) and a seed.
 
     Attributes
@@ -137,19 +138,9 @@ class RunSpec:
         digest = hashlib.sha256(_canonical(self.to_dict()).encode()).hexdigest()[:12]
         return f"{self.experiment}__{self.arm}__seed{self.seed}__{digest}"
 
-    def to_dict(self) -> dict:
-        """JSON-ready configuration."""
-        return {
-            "experiment": self.experiment,
-            "task": self.task,
-            "arm": self.arm,
-            "seed": int(self.seed),
-            "params": dict(self.params),
-        }
-
 
 @dataclass(frozen=True)
-class ExperimentSpec:
+class ExperimentSpec(ToDictMixin):
     """A declarative experiment: task, fixed parameters, arms and seeds.
 
     Parameters
@@ -202,16 +193,6 @@ class ExperimentSpec:
                 params = {**dict(self.params), **dict(overrides)}
                 out.append(RunSpec(self.name, self.task, arm, seed, params))
         return out
-
-    def to_dict(self) -> dict:
-        """JSON-ready configuration."""
-        return {
-            "name": self.name,
-            "task": self.task,
-            "params": dict(self.params),
-            "arms": {k: dict(v) for k, v in self.arms.items()},
-            "seeds": list(self.seeds),
-        }
 
 
 def library_versions() -> dict:

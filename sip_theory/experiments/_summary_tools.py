@@ -4,7 +4,8 @@ One copy each of what the synthetic reproduction (:mod:`._reproduce` and its sum
 modules) and the Cora case study (:mod:`._cora` and its summary modules) used to
 define twice:
 
-* :func:`finite`: a JSON-safe float (NaN and inf become None) for run records;
+* :func:`finite`: a JSON-safe float (NaN and inf become None) for run records
+  (:func:`sip_theory._serialization.finite_or_none` under its old name);
 * :func:`lookup`: a value deep in nested mappings;
 * two statistics over seeds, kept apart because the stored summaries depend on
   each exactly: :func:`mean_std` (mean, population std, n; the Cora tables) and
@@ -23,6 +24,7 @@ import os
 import numpy as np
 
 from .._atomic import atomic_path
+from .._serialization import finite_or_none
 
 __all__ = [
     "cpu_seconds",
@@ -38,18 +40,9 @@ __all__ = [
 _RAISE = object()
 
 
-def finite(x):
-    """A JSON-safe float: NaN/inf become None.
-
-    Examples
-    --------
-    >>> finite(1), finite(float("nan")), finite(None)
-    (1.0, None, None)
-    """
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
+#: A JSON-safe float for run records: NaN and infinities become None
+#: (:func:`sip_theory._serialization.finite_or_none`, the package's one copy).
+finite = finite_or_none
 
 
 def lookup(node, keys, default=_RAISE):
@@ -122,7 +115,7 @@ def seed_stats(values) -> dict:
     return {"mean": mean,
             "std": std,  # population std (ddof = 0)
             "ci95": ci95,  # 95% t-interval half-width of the mean (ddof = 1 standard error)
-            "n": n, "values": [None if not np.isfinite(x) else float(x) for x in v]}
+            "n": n, "values": [finite_or_none(x) for x in v]}
 
 
 def fmt_mean(mean, ci=None, digits=2, sign=False):

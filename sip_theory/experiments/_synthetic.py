@@ -45,7 +45,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from ..data._synthetic import _jsonable  # one JSON converter for dataset configs
+from .._serialization import to_jsonable
 from ._runner import _canonical, register_task
 from ._summary_tools import finite
 from ._synthetic_measures import masked_token_accuracy, measure_embeddings
@@ -359,7 +359,7 @@ class _SyntheticRun:
                 "n_topics": data.n_topics,
                 "task": data.task,
                 "eval_tasks": tasks,
-                "generation": _jsonable(dict(data.config)),
+                "generation": to_jsonable(data.config),
                 "corpus": dict(corpus.config),
                 "text": text,
                 "sequence_width": widths,

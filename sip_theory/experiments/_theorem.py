@@ -234,7 +234,7 @@ def run_theorem(run, *, device: str = "cpu") -> dict:
     trainer.fit()
     t_train = time.perf_counter() - t1
     _checkpoint(trainer)
-    from ._synthetic import _jsonable  # one JSON converter for dataset configs
+    from .._serialization import to_jsonable
 
     final = checkpoints[-1]
     metrics = {"realized": float(final["realized"]), "best_f1": final["best_f1"],
@@ -249,7 +249,7 @@ def run_theorem(run, *, device: str = "cpu") -> dict:
         "dataset": {"family": data.name, "graph_hash": data.graph.content_hash(),
                     "pt_graph_hash": graph.content_hash(), "n_pt": int(pt.size),
                     "n_pt_edges": int(graph.n_edges), "tasks": tasks,
-                    "generation": _jsonable(dict(data.config)), "text": dict(TEXT_SETTINGS)},
+                    "generation": to_jsonable(data.config), "text": dict(TEXT_SETTINGS)},
         "seeds": seeds,
         "trainer_config": trainer.config.to_dict(),
         "encoder_config": encoder.config.to_dict(),

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from .._serialization import finite_or_none  # re-exported: the one JSON-safe float
 from .._validation import check_labels, check_one_of
 from ._arrays import DEFAULT_MEMORY_BUDGET, as_tensor2d
 from ._neighbors import Neighbors, compute_neighbors
@@ -77,11 +76,3 @@ def label_codes(labels, n: int, *, name: str = "labels") -> tuple[np.ndarray, np
 
 def check_isolated(isolated: str) -> str:
     return check_one_of(isolated, ISOLATED_POLICIES, name="isolated")
-
-
-def finite_or_none(x):
-    """JSON-friendly float: NaN and infinities become None."""
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None

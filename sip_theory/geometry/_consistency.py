@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._serialization import ToDictMixin
 from .._validation import check_one_of, check_positive_int
-from ._common import ENGINE_DEFAULTS, finite_or_none, get_neighbors, prepare
+from ._common import ENGINE_DEFAULTS, get_neighbors, prepare
 
 __all__ = ["LCComparison", "knn_graph_from_neighbors", "knn_local_consistency"]
 
@@ -50,7 +51,7 @@ def knn_graph_from_neighbors(indices: np.ndarray, k: int, *, mode: str = "union"
 
 
 @dataclass(frozen=True, eq=False)
-class LCComparison:
+class LCComparison(ToDictMixin):
     """LC of the labels on the embedding's kNN graph (realised) and on G (predicted).
 
     Attributes
@@ -85,8 +86,10 @@ class LCComparison:
         """lc_embedding - lc_graph (None without a graph)."""
         return None if self.lc_graph is None else self.lc_embedding - self.lc_graph
 
+    _to_dict_extra = ("gap",)
+
     def to_dict(self) -> dict:
-        """JSON-friendly summary.
+        """JSON-friendly summary; the per-class lists only where they were computed.
 
         Examples
         --------
@@ -95,23 +98,10 @@ class LCComparison:
         >>> knn_local_consistency(X, [0, 0, 1, 1], [(0, 1), (2, 3)], k=1).to_dict()["lc_graph"]
         1.0
         """
-        out = {
-            "lc_embedding": finite_or_none(self.lc_embedding),
-            "lc_graph": finite_or_none(self.lc_graph),
-            "gap": finite_or_none(self.gap),
-            "edge_homophily_embedding": finite_or_none(self.edge_homophily_embedding),
-            "edge_homophily_graph": finite_or_none(self.edge_homophily_graph),
-            "k": self.k,
-            "mode": self.mode,
-            "ties": self.ties,
-            "isolated": self.isolated,
-        }
-        if self.classes is not None:
-            out["classes"] = [c.item() if hasattr(c, "item") else c for c in self.classes]
-            out["per_class_lc_embedding"] = [finite_or_none(v)
-                                             for v in self.per_class_lc_embedding]
-            if self.per_class_lc_graph is not None:
-                out["per_class_lc_graph"] = [finite_or_none(v) for v in self.per_class_lc_graph]
+        out = super().to_dict()
+        for key in ("classes", "per_class_lc_embedding", "per_class_lc_graph"):
+            if out[key] is None:
+                del out[key]
         return out
 
 

@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .._serialization import ToDictMixin
 from .._validation import as_generator, check_positive_int
 from ._arrays import as_tensor2d, like_input, single_thread_if_small
-from ._common import finite_or_none, label_codes
+from ._common import label_codes
 from ._probes import macro_ovr_auroc
 
 __all__ = ["LinearProbeResult", "fit_logistic_regression", "linear_probe"]
@@ -80,7 +81,7 @@ def _stratified_folds(codes: np.ndarray, cv: int, rng) -> list:
 
 
 @dataclass(frozen=True, eq=False)
-class LinearProbeResult:
+class LinearProbeResult(ToDictMixin):
     """Accuracy of a multinomial logistic-regression probe on held-out samples.
 
     Attributes
@@ -108,26 +109,7 @@ class LinearProbeResult:
     standardize: bool
     test_predictions: np.ndarray = field(repr=False, default=None)
 
-    def to_dict(self) -> dict:
-        """JSON-friendly summary.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> X = np.r_[np.zeros((10, 1)), np.ones((10, 1))] + np.arange(20)[:, None] * 1e-3
-        >>> linear_probe(X, [0] * 10 + [1] * 10, seed=0).to_dict()["accuracy"]
-        1.0
-        """
-        return {
-            "accuracy": finite_or_none(self.accuracy),
-            "macro_auroc": finite_or_none(self.macro_auroc),
-            "fold_accuracies": [finite_or_none(a) for a in self.fold_accuracies],
-            "protocol": self.protocol,
-            "n_train": self.n_train,
-            "n_test": self.n_test,
-            "C": self.C,
-            "standardize": self.standardize,
-        }
+    _to_dict_exclude = ("test_predictions",)
 
 
 def linear_probe(

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.stats import rankdata
 
+from .._serialization import ToDictMixin
 from .._validation import check_one_of, check_positive_int
 from ._arrays import like_input
-from ._common import ENGINE_DEFAULTS, finite_or_none, get_neighbors, label_codes, prepare
+from ._common import ENGINE_DEFAULTS, get_neighbors, label_codes, prepare
 
 __all__ = ["KNNProbeResult", "knn_accuracy", "knn_macro_auroc", "knn_probe", "macro_ovr_auroc"]
 
@@ -59,7 +60,7 @@ def macro_ovr_auroc(codes: np.ndarray, proba: np.ndarray) -> float:
 
 
 @dataclass(frozen=True, eq=False)
-class KNNProbeResult:
+class KNNProbeResult(ToDictMixin):
     """Leave-one-out k-NN vote of every sample by its k nearest other samples.
 
     Attributes
@@ -90,25 +91,7 @@ class KNNProbeResult:
     predictions: np.ndarray = field(repr=False)
     per_class_accuracy: np.ndarray = field(repr=False)
 
-    def to_dict(self) -> dict:
-        """JSON-friendly summary.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> X = np.array([[0.0], [0.1], [0.2], [5.0], [5.1], [5.2]])
-        >>> knn_probe(X, [0, 0, 0, 1, 1, 1], k=2).to_dict()["accuracy"]
-        1.0
-        """
-        return {
-            "accuracy": finite_or_none(self.accuracy),
-            "macro_auroc": finite_or_none(self.macro_auroc),
-            "k": self.k,
-            "weights": self.weights,
-            "metric": self.metric,
-            "classes": [c.item() if hasattr(c, "item") else c for c in self.classes],
-            "per_class_accuracy": [finite_or_none(v) for v in self.per_class_accuracy],
-        }
+    _to_dict_exclude = ("proba", "predictions")
 
 
 def vote_proportions(distances: np.ndarray, neighbor_codes: np.ndarray, n_classes: int,

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._serialization import ToDictMixin
 from .._validation import check_one_of, check_positive_int
 from ._arrays import like_input
-from ._common import ENGINE_DEFAULTS, finite_or_none, get_neighbors, prepare
+from ._common import ENGINE_DEFAULTS, get_neighbors, prepare
 
 __all__ = [
     "GraphRecoveryResult",
@@ -38,7 +39,7 @@ def _engine(engine):
 
 
 @dataclass(frozen=True)
-class GraphRecoveryResult:
+class GraphRecoveryResult(ToDictMixin):
     """How well distances in the embedding separate G's edges from its non-edges.
 
     Attributes
@@ -84,24 +85,6 @@ class GraphRecoveryResult:
     n_edges: int
     n_pairs: int
     metric: str
-
-    def to_dict(self) -> dict:
-        """JSON-friendly summary (non-finite numbers -> None).
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> r = graph_recovery(np.array([[0.0], [1.0], [5.0], [6.0]]), [(0, 1), (2, 3)])
-        >>> r.to_dict()["margin"], r.to_dict()["exact_recovery"]
-        (3.0, True)
-        """
-        out = {}
-        for key, value in self.__dict__.items():
-            if isinstance(value, float):
-                out[key] = finite_or_none(value)
-            else:
-                out[key] = value
-        return out
 
 
 def _pair_summary(nb, g):

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._serialization import ToDictMixin
 from ..graphs import as_sample_graph
 from ._arrays import like_input
-from ._common import ENGINE_DEFAULTS, check_isolated, finite_or_none, get_neighbors, prepare
+from ._common import ENGINE_DEFAULTS, check_isolated, get_neighbors, prepare
 
 __all__ = [
     "LinkRetrievalResult",
@@ -42,7 +43,7 @@ def _engine(engine: dict) -> dict:
 
 
 @dataclass(frozen=True, eq=False)
-class LinkRetrievalResult:
+class LinkRetrievalResult(ToDictMixin):
     """Link-retrieval scores of an embedding against a graph.
 
     Attributes
@@ -80,28 +81,7 @@ class LinkRetrievalResult:
     curve_precision: np.ndarray = field(repr=False, default=None)
     curve_recall: np.ndarray = field(repr=False, default=None)
 
-    def to_dict(self) -> dict:
-        """JSON-friendly summary (NaN -> None).
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> r = link_retrieval(np.array([[0.0], [1.0], [5.0], [6.0]]), [(0, 1), (2, 3)], ks=(1,))
-        >>> r.to_dict()["lrap"], r.to_dict()["precision_at"]
-        (1.0, {'1': 1.0})
-        """
-        return {
-            "lrap": finite_or_none(self.lrap),
-            "ndcg": finite_or_none(self.ndcg),
-            "ap_micro": finite_or_none(self.ap_micro),
-            "mrr": finite_or_none(self.mrr),
-            "precision_at": {str(k): finite_or_none(v) for k, v in self.precision_at.items()},
-            "recall_at": {str(k): finite_or_none(v) for k, v in self.recall_at.items()},
-            "n_queries": self.n_queries,
-            "n_isolated": self.n_isolated,
-            "isolated": self.isolated,
-            "metric": self.metric,
-        }
+    _to_dict_exclude = ("per_node", "curve_k", "curve_precision", "curve_recall")
 
 
 def _discount_cumsum(n: int) -> np.ndarray:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .._serialization import ToDictMixin
 from .._validation import check_positive_int
 from ._arrays import SMALL_WORK, like_input, single_thread_if_small
 from ._common import ENGINE_DEFAULTS, prepare
@@ -18,7 +19,7 @@ __all__ = ["NeighborhoodPreservation", "continuity", "neighborhood_preservation"
 
 
 @dataclass(frozen=True)
-class NeighborhoodPreservation:
+class NeighborhoodPreservation(ToDictMixin):
     """Trustworthiness and continuity at one k.
 
     Attributes
@@ -36,19 +37,6 @@ class NeighborhoodPreservation:
     k: int
     metric: str
     input_metric: str
-
-    def to_dict(self) -> dict:
-        """JSON-friendly summary.
-
-        Examples
-        --------
-        >>> import numpy as np
-        >>> X = np.arange(12.0).reshape(6, 2)
-        >>> neighborhood_preservation(X, X, k=2).to_dict()["trustworthiness"]
-        1.0
-        """
-        return {"trustworthiness": self.trustworthiness, "continuity": self.continuity,
-                "k": self.k, "metric": self.metric, "input_metric": self.input_metric}
 
 
 def _ranks_of(D: torch.Tensor, S: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:

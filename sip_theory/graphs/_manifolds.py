@@ -32,6 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._serialization import ToDictMixin
 from .._validation import as_generator, check_one_of, check_positive_int
 
 __all__ = [
@@ -61,7 +62,7 @@ _CANON = np.array([[0.0, 0.0], [SIDE, 0.0], [SIDE / 2.0, HEIGHT]])
 
 
 @dataclass(frozen=True, eq=False)
-class Triangulation:
+class Triangulation(ToDictMixin):
     """A pure 2-dimensional simplicial complex whose faces are equilateral of side ``side``.
 
     Parameters
@@ -251,10 +252,6 @@ class Triangulation:
                         pos[g] = _reflect_onto(self.triangles, f, pos[f], g, e)
                         queue.append(g)
         return pos
-
-    def to_dict(self) -> dict:
-        """JSON-serializable description."""
-        return {"name": self.name, "triangles": self.triangles.tolist(), "side": self.side}
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, Triangulation):

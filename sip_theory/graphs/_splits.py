@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._serialization import ToDictMixin, to_jsonable
 from .._validation import as_generator
 from ._graph import SampleGraph, as_sample_graph
 
@@ -20,7 +21,7 @@ __all__ = ["EdgeSplit", "split_edges"]
 
 
 @dataclass(frozen=True, eq=False)
-class EdgeSplit:
+class EdgeSplit(ToDictMixin):
     """Citations split into a pre-training graph and held-out test and validation edges.
 
     Attributes
@@ -40,6 +41,8 @@ class EdgeSplit:
     test_fraction: float
     val_fraction: float
 
+    _to_dict_exclude = ("pt_graph", "test_edges", "val_edges")
+
     def to_dict(self, *, edges: bool = True) -> dict:
         """JSON-ready record (with the held-out edge lists unless ``edges=False``).
 
@@ -51,9 +54,7 @@ class EdgeSplit:
         (1, 1, 2)
         """
         out = {
-            "seed": self.seed,
-            "test_fraction": self.test_fraction,
-            "val_fraction": self.val_fraction,
+            **super().to_dict(),
             "n_test_edges": int(self.test_edges.shape[0]),
             "n_val_edges": int(self.val_edges.shape[0]),
             "n_pt_edges": int(self.pt_graph.n_edges),
@@ -63,8 +64,8 @@ class EdgeSplit:
             "val_edges_sha256": _edges_hash(self.val_edges),
         }
         if edges:
-            out["test_edges"] = self.test_edges.tolist()
-            out["val_edges"] = self.val_edges.tolist()
+            out["test_edges"] = to_jsonable(self.test_edges)
+            out["val_edges"] = to_jsonable(self.val_edges)
         return out
 
 

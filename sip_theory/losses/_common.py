@@ -23,6 +23,7 @@ import numbers
 import numpy as np
 import torch
 
+from .._serialization import ToDictMixin
 from .._validation import check_one_of
 
 __all__ = [
@@ -40,7 +41,7 @@ SIMILARITY_METRICS = ("cosine", "dot")
 
 
 @dataclasses.dataclass(frozen=True)
-class LossStats:
+class LossStats(ToDictMixin):
     """Counts describing one evaluation of a structure-inducing loss.
 
     Attributes
@@ -64,6 +65,8 @@ class LossStats:
     n_anchors_without_pos: int
     n_anchors_without_neg: int
 
+    _to_dict_extra = ("empty_pos", "empty_neg")
+
     @property
     def empty_pos(self) -> bool:
         return self.n_pos_pairs == 0
@@ -71,12 +74,6 @@ class LossStats:
     @property
     def empty_neg(self) -> bool:
         return self.n_neg_pairs == 0
-
-    def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        d["empty_pos"] = self.empty_pos
-        d["empty_neg"] = self.empty_neg
-        return d
 
 
 # --------------------------------------------------------------------------- inputs

@@ -12,6 +12,7 @@ import dataclasses
 import numpy as np
 import scipy.sparse as sp
 
+from .._serialization import ToDictMixin
 from .._validation import as_generator, check_one_of
 from ..graphs import as_sample_graph
 
@@ -22,7 +23,7 @@ POSITIVE_MODES = ("uniform", "weighted")
 
 
 @dataclasses.dataclass(frozen=True)
-class PairSample:
+class PairSample(ToDictMixin):
     """One positive and one negative partner per anchor (node indices; -1 = none).
 
     Attributes
@@ -33,6 +34,8 @@ class PairSample:
     anchors: np.ndarray
     positives: np.ndarray
     negatives: np.ndarray
+
+    _to_dict_extra = ("n_without_positive", "n_without_negative")
 
     @property
     def n_without_positive(self) -> int:
@@ -66,15 +69,6 @@ class PairSample:
         p = np.arange(vp.size, dtype=np.int64)
         n = vp.size + np.arange(vn.size, dtype=np.int64)
         return ref_nodes, (vp.astype(np.int64), p, vn.astype(np.int64), n)
-
-    def to_dict(self) -> dict:
-        return {
-            "anchors": self.anchors.tolist(),
-            "positives": self.positives.tolist(),
-            "negatives": self.negatives.tolist(),
-            "n_without_positive": self.n_without_positive,
-            "n_without_negative": self.n_without_negative,
-        }
 
 
 class GraphPairSampler:

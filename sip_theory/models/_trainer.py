@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from .._atomic import atomic_path
+from .._serialization import ToDictMixin
 from .._validation import check_one_of
 from ..graphs import as_sample_graph
 from ..losses import ContrastiveMarginLoss, CountingLoss, GraphPairSampler, get_loss
@@ -30,7 +31,7 @@ _RESUMABLE_DIFF = {"epochs", "max_steps", "progress", "checkpoint_path", "checkp
 
 
 @dataclasses.dataclass(frozen=True)
-class TrainerConfig:
+class TrainerConfig(ToDictMixin):
     """Options of :class:`SIPTTrainer` (defaults follow the paper's protocol).
 
     Parameters
@@ -116,12 +117,12 @@ class TrainerConfig:
         if self.eval_every < 1:
             raise ValueError(f"eval_every must be >= 1, got {self.eval_every}")
 
+    _to_dict_exclude = ("si_loss",)
+
     def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        d["si_loss"] = self.si_loss if isinstance(self.si_loss, str) else repr(self.si_loss)
-        d["si_loss_kwargs"] = dict(self.si_loss_kwargs)
-        d["betas"] = list(self.betas)
-        return d
+        """The fields as plain JSON-safe Python; a loss object (not a name) by its repr."""
+        si_loss = self.si_loss if isinstance(self.si_loss, str) else repr(self.si_loss)
+        return {**super().to_dict(), "si_loss": si_loss}
 
 
 def _adamw(params, config, device):

@@ -7,6 +7,7 @@ import dataclasses
 import torch
 from torch import nn
 
+from .._serialization import ToDictMixin
 from ._layers import EncoderOutput, GeneratorDropout, init_generator
 from ._native import MAX_HEAD_DIM, fused_layer, kernel_info, native_available
 
@@ -27,7 +28,7 @@ PRESETS = {
 
 
 @dataclasses.dataclass(frozen=True)
-class TransformerConfig:
+class TransformerConfig(ToDictMixin):
     """Size and vocabulary of a :class:`TransformerEncoder`.
 
     Parameters
@@ -113,9 +114,6 @@ class TransformerConfig:
         if name not in PRESETS:
             raise ValueError(f"name must be one of {tuple(PRESETS)!r}, got {name!r}")
         return cls(vocab_size=vocab_size, **{**PRESETS[name], **overrides})
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 class _SelfAttention(nn.Module):

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from .._serialization import ToDictMixin
 from .._validation import check_embeddings, check_labels, check_one_of, check_positive_int
 from ._common import prepare_labels, readonly, to_graph
 
@@ -50,7 +51,7 @@ _CANTELLI = "Cantelli's one-sided Chebyshev inequality, union over classes (this
 
 
 @dataclass(frozen=True)
-class Bound:
+class Bound(ToDictMixin):
     """A computed bound.
 
     Attributes
@@ -80,30 +81,9 @@ class Bound:
         """Whether every listed assumption holds."""
         return all(self.assumptions.values())
 
-    def to_dict(self) -> dict:
-        """Plain-Python dictionary (non-finite floats as strings)."""
-        def clean(v):
-            if isinstance(v, dict):
-                return {k: clean(x) for k, x in v.items()}
-            if isinstance(v, (list, tuple)):
-                return [clean(x) for x in v]
-            if isinstance(v, np.ndarray):
-                return clean(v.tolist())
-            if isinstance(v, (float, np.floating)):
-                v = float(v)
-                return v if math.isfinite(v) else ("nan" if math.isnan(v) else
-                                                    ("inf" if v > 0 else "-inf"))
-            if isinstance(v, (np.integer, np.bool_)):
-                return v.item()
-            return v
-
-        return clean({"name": self.name, "value": self.value, "assumptions": self.assumptions,
-                      "vacuous": self.vacuous, "reference": self.reference,
-                      "details": self.details})
-
 
 @dataclass(frozen=True)
-class IdentityCheck:
+class IdentityCheck(ToDictMixin):
     """Both sides of an exact identity, evaluated."""
 
     name: str
@@ -116,9 +96,7 @@ class IdentityCheck:
     def residual(self) -> float:
         return abs(self.lhs - self.rhs)
 
-    def to_dict(self) -> dict:
-        return {"name": self.name, "lhs": self.lhs, "rhs": self.rhs, "holds": self.holds,
-                "residual": self.residual, "reference": self.reference}
+    _to_dict_extra = ("residual",)
 
 
 # ------------------------------------------------------------------------ spectral
@@ -732,7 +710,7 @@ def ncm_cantelli_bound(embeddings, labels) -> Bound:
 
 # ------------------------------------------------------------------ LP separability
 @dataclass(frozen=True, eq=False)
-class Separability:
+class Separability(ToDictMixin):
     """Result of the exact linear-separability oracle.
 
     Attributes
@@ -754,8 +732,7 @@ class Separability:
     status: int
     message: str
 
-    def to_dict(self) -> dict:
-        return {"separable": self.separable, "status": self.status, "message": self.message}
+    _to_dict_exclude = ("coef", "intercept")
 
 
 def linear_separability(embeddings, labels) -> Separability:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._serialization import ToDictMixin
 from .._validation import as_generator, check_labels, check_one_of, check_positive_int
 from ._common import readonly
 from ._local_consistency import ISOLATED_POLICIES, TIE_POLICIES, local_consistency
@@ -32,7 +33,7 @@ __all__ = [
 
 # ------------------------------------------------------------------------- Corollary 1
 @dataclass(frozen=True, eq=False)
-class CliquePurity:
+class CliquePurity(ToDictMixin):
     """Corollary 1's value with its per-clique table.
 
     Attributes
@@ -72,21 +73,7 @@ class CliquePurity:
         """Every clique's majority leads by at least two, so LC equals ``purity_bound``."""
         return bool(self.leads is not None and self.leads.size and self.leads.min() >= 2)
 
-    def to_dict(self) -> dict:
-        """Plain-Python dictionary with the per-clique table as lists."""
-        return {
-            "value": None if math.isnan(self.value) else self.value,
-            "self_exclusion": self.self_exclusion,
-            "ties": self.ties,
-            "isolated": self.isolated,
-            "pt_classes": self.pt_classes.tolist(),
-            "sizes": self.sizes.tolist(),
-            "majority": self.majority.tolist(),
-            "purity": self.purity.tolist(),
-            "purity_bound": None if math.isnan(self.purity_bound) else self.purity_bound,
-            "leads": None if self.leads is None else self.leads.tolist(),
-            "equality_guaranteed": self.equality_guaranteed,
-        }
+    _to_dict_extra = ("equality_guaranteed",)
 
 
 def clique_purity(
@@ -188,7 +175,7 @@ def clique_purity(
 
 # ------------------------------------------------------------------------- Corollary 2
 @dataclass(frozen=True)
-class TubeEstimate:
+class TubeEstimate(ToDictMixin):
     """The boundary-tube prediction of 1 - LC for an r-neighbour graph in the plane.
 
     Attributes
@@ -216,10 +203,6 @@ class TubeEstimate:
     mean_degree: float
     ties: str
     reference: str
-
-    def to_dict(self) -> dict:
-        """Plain-Python dictionary of the fields."""
-        return dict(self.__dict__)
 
 
 def _other_side_share(s: np.ndarray) -> np.ndarray:

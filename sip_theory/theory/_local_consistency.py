@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._serialization import ToDictMixin, to_jsonable
 from .._validation import check_one_of
 from ._common import prepare_labels, readonly
 
@@ -83,7 +84,7 @@ def majority_credit(n_rows, target, voter_codes, weight, own_codes, n_classes, t
 
 
 @dataclass(frozen=True, eq=False)
-class LocalConsistencyResult:
+class LocalConsistencyResult(ToDictMixin):
     """The value of LC_G(y) with its per-node breakdown.
 
     Attributes
@@ -123,6 +124,8 @@ class LocalConsistencyResult:
         """Boolean mask of nodes with full credit (their label is the unique majority)."""
         return np.nan_to_num(self.credit, nan=0.0) == 1.0
 
+    _to_dict_exclude = ("credit", "evaluated")
+
     def to_dict(self, *, per_node: bool = False) -> dict:
         """Plain-Python summary (JSON-serialisable); ``per_node=True`` adds the credit list.
 
@@ -132,20 +135,9 @@ class LocalConsistencyResult:
         >>> r.to_dict()["n_wrong"]
         1
         """
-        out = {
-            "value": None if np.isnan(self.value) else float(self.value),
-            "n_evaluated": self.n_evaluated,
-            "n_isolated": self.n_isolated,
-            "n_unique": self.n_unique,
-            "n_tied": self.n_tied,
-            "n_wrong": self.n_wrong,
-            "ties": self.ties,
-            "isolated": self.isolated,
-            "vote": self.vote,
-            "auxiliary": self.auxiliary,
-        }
+        out = super().to_dict()
         if per_node:
-            out["credit"] = [None if np.isnan(c) else float(c) for c in self.credit]
+            out["credit"] = to_jsonable(self.credit)
         return out
 
 

@@ -16,6 +16,7 @@ from functools import cache
 import numpy as np
 import sympy as sp
 
+from .._serialization import ToDictMixin
 from .._validation import check_embeddings
 from ._common import to_graph
 from ._derivations import contrastive_margin_derivation, multi_similarity_derivation
@@ -104,7 +105,7 @@ def _spec_from(loss_spec):
 
 # ------------------------------------------------------------------------ thresholds
 @dataclass(frozen=True)
-class Threshold:
+class Threshold(ToDictMixin):
     """A loss level below which the radius graph recovers G, and that radius.
 
     Attributes
@@ -124,11 +125,6 @@ class Threshold:
     metric: str
     per_anchor: dict = field(default_factory=dict)
     reference: str = ""
-
-    def to_dict(self) -> dict:
-        """Plain-Python dictionary of the fields."""
-        return {"loss_level": self.loss_level, "radius": self.radius, "metric": self.metric,
-                "per_anchor": dict(self.per_anchor), "reference": self.reference}
 
 
 @cache
@@ -342,7 +338,7 @@ def contrastive_zero_margin_lower_bound(graph, *, neg_margin: float) -> float:
 
 # ------------------------------------------------------------------------ the report
 @dataclass(frozen=True)
-class PermissibilityReport:
+class PermissibilityReport(ToDictMixin):
     """Whether a loss is permissible (P1) for a graph, and why.
 
     Attributes
@@ -389,16 +385,6 @@ class PermissibilityReport:
     reference: str
     verdict: str = "undecided"
     attainability: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        """Plain-Python nested dictionary."""
-        return {"loss": self.loss, "params": dict(self.params),
-                "threshold": self.threshold.to_dict(),
-                "recovery_below_level": self.recovery_below_level,
-                "optimum_exists": self.optimum_exists, "permissible": self.permissible,
-                "verdict": self.verdict, "reason": self.reason,
-                "witness_loss": self.witness_loss, "attainability": dict(self.attainability),
-                "reference": self.reference}
 
 
 def _gram_witness(g) -> np.ndarray:

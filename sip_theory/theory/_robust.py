@@ -43,6 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._serialization import ToDictMixin
 from .._validation import check_labels
 from ._common import readonly
 from ._theorem1 import _restrict_to_samples
@@ -54,7 +55,7 @@ MAX_NODES = 5_000
 
 
 @dataclass(frozen=True)
-class RobustTheorem1:
+class RobustTheorem1(ToDictMixin):
     """The radius vote next to LC, with the finite-sample bounds on their gap.
 
     Attributes
@@ -113,18 +114,8 @@ class RobustTheorem1:
         """T / n': the distance from realization the bound charges (0 when realized)."""
         return self.touched_bound
 
-    def to_dict(self) -> dict:
-        """JSON-ready scalar fields (NaN as None, infinities as strings)."""
-        out = {}
-        for key in ("radius", "n_violating_pairs", "realized", "margin", "n_evaluated",
-                    "n_touched", "n_can_lose", "n_can_gain", "lc", "vote_accuracy", "lower",
-                    "upper", "touched_bound"):
-            v = getattr(self, key)
-            if isinstance(v, float) and not math.isfinite(v):
-                v = None if math.isnan(v) else ("inf" if v > 0 else "-inf")
-            out[key] = v
-        out["gap"] = None if math.isnan(self.gap) else self.gap
-        return out
+    _to_dict_exclude = ("node_violations", "node_margin")
+    _to_dict_extra = ("gap",)
 
 
 def pairwise_euclidean(x) -> np.ndarray:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .._serialization import ToDictMixin
 from .._validation import as_generator, check_positive_int
 from ._common import to_graph
 from ._theorem1 import recovery_margin
@@ -31,7 +32,7 @@ __all__ = ["SphericityEstimate", "estimate_sphericity"]
 
 
 @dataclass(frozen=True, eq=False)
-class SphericityEstimate:
+class SphericityEstimate(ToDictMixin):
     """Bounds on the sphericity of a graph.
 
     Attributes
@@ -65,11 +66,8 @@ class SphericityEstimate:
         """Whether the bounds meet (the sphericity is then known)."""
         return self.upper_bound is not None and self.upper_bound == self.lower_bound
 
-    def to_dict(self) -> dict:
-        """Plain-Python dictionary (without the embedding)."""
-        return {"upper_bound": self.upper_bound, "lower_bound": self.lower_bound,
-                "exact": self.exact, "trials": [dict(t) for t in self.trials],
-                "radius": self.radius, "certificate": self.certificate}
+    _to_dict_exclude = ("embedding",)
+    _to_dict_extra = ("exact",)
 
 
 # k unit vectors pairwise more than 60 degrees apart exist in R^d only for k <= _STRICT_KISSING[d]

@@ -18,6 +18,7 @@ import numpy as np
 
 from .._kernel import from_dissimilarity as from_user_radius
 from .._kernel import to_dissimilarity as to_user_radius
+from .._serialization import ToDictMixin
 from .._validation import check_labels, check_one_of
 from ._common import readonly, to_graph
 from ._distances import METRICS, DistanceBlocks
@@ -40,7 +41,7 @@ __all__ = [
 
 # --------------------------------------------------------------------------- recovery
 @dataclass(frozen=True)
-class RecoveryReport:
+class RecoveryReport(ToDictMixin):
     """Whether some radius graph of the embeddings equals the graph, and how far from it.
 
     Attributes
@@ -85,15 +86,6 @@ class RecoveryReport:
     min_violations_radius: float
     best_f1: float
     best_f1_radius: float
-
-    def to_dict(self) -> dict:
-        """Plain-Python dictionary of the fields (infinities as strings)."""
-        out = {}
-        for key, value in self.__dict__.items():
-            if isinstance(value, float) and not math.isfinite(value):
-                value = None if math.isnan(value) else ("inf" if value > 0 else "-inf")
-            out[key] = value
-        return out
 
 
 def _adjacency_rows(g, rows: slice, n: int) -> np.ndarray:
@@ -263,7 +255,7 @@ def recovery_margin(embeddings, graph, *, metric: str = "euclidean",
 
 # ------------------------------------------------------------------ radius majority vote
 @dataclass(frozen=True, eq=False)
-class RadiusVoteScore:
+class RadiusVoteScore(ToDictMixin):
     """Accuracy of the radius majority vote, with per-query credit.
 
     Attributes
@@ -287,17 +279,7 @@ class RadiusVoteScore:
     ties: str
     isolated: str
 
-    def to_dict(self) -> dict:
-        """Plain-Python summary (without the per-query array)."""
-        return {
-            "value": None if math.isnan(self.value) else self.value,
-            "n_evaluated": self.n_evaluated,
-            "n_isolated": self.n_isolated,
-            "radius": self.radius,
-            "metric": self.metric,
-            "ties": self.ties,
-            "isolated": self.isolated,
-        }
+    _to_dict_exclude = ("credit",)
 
 
 class RadiusMajorityVote:
@@ -423,7 +405,7 @@ class RadiusMajorityVote:
 
 # --------------------------------------------------------------------------- Theorem 1
 @dataclass(frozen=True)
-class Theorem1Check:
+class Theorem1Check(ToDictMixin):
     """Both sides of Theorem 1's identity and its hypothesis, for one embedding.
 
     Attributes
@@ -455,22 +437,6 @@ class Theorem1Check:
     def realized(self) -> bool:
         """Shortcut for ``recovery.realized``."""
         return self.recovery.realized
-
-    def to_dict(self) -> dict:
-        """Nested plain-Python dictionary."""
-        def num(v):
-            return None if math.isnan(v) else v
-
-        return {
-            "recovery": self.recovery.to_dict(),
-            "radius": self.radius,
-            "local_consistency": num(self.local_consistency),
-            "rnn_accuracy": num(self.rnn_accuracy),
-            "identity_holds": self.identity_holds,
-            "ties": self.ties,
-            "isolated": self.isolated,
-            "metric": self.metric,
-        }
 
 
 def check_theorem1(
