@@ -1,4 +1,7 @@
-"""One JSON convention for every ``to_dict``: the mixin's rules, and every result class on real inputs."""
+"""One JSON convention for every ``to_dict``.
+
+The mixin's rules, and every result class on real inputs.
+"""
 
 import dataclasses
 import importlib
@@ -258,9 +261,9 @@ def build_cases():
 CASES = build_cases()
 
 _RETRIEVAL = "ap_micro isolated lrap metric mrr n_isolated n_queries ndcg precision_at recall_at"
-_RECOVERY = ("auroc average_precision best_f1 best_radius exact_recovery knn_k knn_mode "
-             "knn_precision knn_recall margin max_edge_distance metric min_nonedge_distance "
-             "n_edges n_pairs precision recall")
+_RECOVERY = ("auroc average_precision best_f1 best_f1_radius knn_k knn_mode "
+             "knn_precision knn_recall margin max_linked metric min_unlinked min_violations "
+             "min_violations_radius n_edges n_pairs precision radius realized recall")
 _LC_CMP = ("classes edge_homophily_embedding edge_homophily_graph gap isolated k lc_embedding "
            "lc_graph mode per_class_lc_embedding per_class_lc_graph ties")
 _LC = "auxiliary isolated n_evaluated n_isolated n_tied n_unique n_wrong ties value vote"
@@ -271,7 +274,9 @@ KEYS = {
     "LinkRetrievalResult": _RETRIEVAL,
     "GraphRecoveryResult": _RECOVERY,
     "KNNProbeResult": "accuracy classes k macro_auroc metric per_class_accuracy weights",
-    "LinearProbeResult": "C accuracy fold_accuracies macro_auroc n_test n_train protocol standardize",
+    "LinearProbeResult": (
+        "C accuracy fold_accuracies macro_auroc n_test n_train protocol standardize"
+    ),
     "LCComparison": _LC_CMP,
     "NeighborhoodPreservation": "continuity input_metric k metric trustworthiness",
     "GeometryReport": ("alignment cdnv consistency histogram homophily knn_probe linear_probe "
@@ -371,9 +376,9 @@ def test_the_convention_on_undefined_and_infinite_values(results):
 
     # no edge / no non-edge: infinite gaps are "inf" strings, undefined scores None
     rec = d("recovery_empty")
-    assert rec["margin"] == "inf" and rec["max_edge_distance"] == "-inf"
-    assert rec["auroc"] is None and rec["best_f1"] is None
-    assert d("recovery_complete")["min_nonedge_distance"] == "inf"
+    assert rec["margin"] == "inf" and rec["max_linked"] == "-inf"
+    assert rec["auroc"] is None and rec["best_f1"] == 1.0  # theory's: realized, F1 = 1
+    assert d("recovery_complete")["min_unlinked"] == "inf"
     assert d("recovery_report_empty")["max_linked"] == "-inf"
     assert d("theorem1_empty")["local_consistency"] is None
     # a vacuous bound is "inf"; its undefined detail None (was "nan")

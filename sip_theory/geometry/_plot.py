@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._kernel import to_dissimilarity
+
 __all__ = ["plot_geometry_report"]
 
 
@@ -25,8 +27,10 @@ def _histogram_panel(ax, rep) -> None:
         total = counts.sum()
         dens = counts / (total * width) if total else counts
         ax.bar(centers[lo:hi], dens[lo:hi], width=width, alpha=0.55, label=label, color=color)
-    if rep.recovery is not None and np.isfinite(rep.recovery.best_radius):
-        ax.axvline(rep.recovery.best_radius, color="k", ls="--", lw=1,
+    if rep.recovery is not None and np.isfinite(rep.recovery.best_f1_radius):
+        # radii are in the user's convention (a similarity for "dot"); the axis is distance
+        ax.axvline(to_dissimilarity(rep.recovery.best_f1_radius, rep.metric), color="k",
+                   ls="--", lw=1,
                    label=f"best-F1 radius (F1 {rep.recovery.best_f1:.2f})")
     ax.set_xlabel(f"{rep.metric} distance")
     ax.set_ylabel("density")

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._serialization import ToDictMixin
+from .._kernel import from_dissimilarity
 from .._validation import check_one_of, check_positive_int
+from ..theory import RecoveryReport
+from ..theory._theorem1 import _radius_below, _realized_radius
 from ._arrays import like_input
 from ._common import ENGINE_DEFAULTS, get_neighbors, prepare
 
@@ -39,23 +41,24 @@ def _engine(engine):
 
 
 @dataclass(frozen=True)
-class GraphRecoveryResult(ToDictMixin):
-    """How well distances in the embedding separate G's edges from its non-edges.
+class GraphRecoveryResult(RecoveryReport):
+    """Theory's recovery report of G, plus the ranking scores of its pairs and its kNN graph.
+
+    The fields shared with :class:`sip_theory.theory.RecoveryReport` (``metric``,
+    ``n_pairs``, ``n_edges``, ``max_linked``, ``min_unlinked``, ``margin``, ``realized``,
+    ``radius``, ``min_violations``, ``min_violations_radius``, ``best_f1``,
+    ``best_f1_radius``) mean the same and take the same values, from the kernel's
+    exact distances, with one difference: when G is not realized, the two radii
+    here are the smallest float above the chosen edge distance, where theory's are
+    gap midpoints. Both are strict (``radius_graph(embeddings, r)`` rebuilds the graph
+    they describe); the midpoint would need the next distance above each threshold,
+    one more exact pass over the pairs. For ``metric="dot"`` distances are negative
+    inner products and radii are similarity thresholds, as in ``radius_graph``.
 
     Attributes
     ----------
-    margin : float
-        min non-edge distance - max edge distance; > 0 iff a radius graph equals G.
-    exact_recovery : bool
-        ``margin > 0``: every radius r in (max_edge_distance, min_nonedge_distance]
-        gives {(i, j) : d(i, j) < r} = G (the strict convention of
-        :func:`sip_theory.graphs.radius_graph`).
-    max_edge_distance, min_nonedge_distance : float
-        Exact distances (the kernel's formula, float64); -inf / +inf when there is
-        no edge / no non-edge.
-    best_f1, best_radius, precision, recall : float
-        The radius graph {d < best_radius} with the best F1 against G, and its
-        precision and recall; ``radius_graph(embeddings, best_radius)`` rebuilds it.
+    precision, recall : float
+        Of the best-F1 radius graph against G (NaN without edges).
     auroc : float
         P(d(edge) < d(non-edge)) + P(tie) / 2 over all pairs.
     average_precision : float
@@ -64,16 +67,8 @@ class GraphRecoveryResult(ToDictMixin):
         Of the kNN graph (``knn_k`` neighbours, ``knn_mode``) against G.
     knn_k : int or None
     knn_mode : str
-    n_edges, n_pairs : int
-    metric : str
     """
 
-    margin: float
-    exact_recovery: bool
-    max_edge_distance: float
-    min_nonedge_distance: float
-    best_f1: float
-    best_radius: float
     precision: float
     recall: float
     auroc: float
@@ -82,38 +77,56 @@ class GraphRecoveryResult(ToDictMixin):
     knn_recall: float | None
     knn_k: int | None
     knn_mode: str
-    n_edges: int
-    n_pairs: int
-    metric: str
 
 
-def _pair_summary(nb, g):
+def _pair_summary(nb, g, metric: str) -> dict:
+    """Every field of the report that comes from the exact pair counts, radii in the
+    user's convention."""
     e, p = nb.edges, nb.pairs
     m = g.n_edges
-    n_pairs = p.n_pairs
-    n_neg = n_pairs - m
-    max_edge = float(e.distance.max()) if e.distance.size else -np.inf
-    min_non = float(e.min_nonedge.min()) if e.min_nonedge.size else np.inf
-    out = {"max_edge": max_edge, "min_non": min_non, "margin": min_non - max_edge}
+    n_neg = p.n_pairs - m
+    max_linked = float(e.distance.max()) if e.distance.size else -np.inf
+    min_unlinked = float(e.min_nonedge.min()) if e.min_nonedge.size else np.inf
+    margin = min_unlinked - max_linked
+    out = {"max_linked": max_linked, "min_unlinked": min_unlinked, "margin": margin,
+           "realized": bool(margin > 0) or m == 0}
     T = p.thresholds
-    if m == 0 or n_neg == 0:
-        out.update(auroc=float("nan"), ap=float("nan") if m == 0 else 1.0,
-                   f1=float("nan") if m == 0 else 1.0,
-                   radius=float("nan") if m == 0 else float(np.nextafter(max_edge, np.inf)),
-                   precision=float("nan") if m == 0 else 1.0,
-                   recall=float("nan") if m == 0 else 1.0)
+    if m:
+        tp_le = np.searchsorted(T, T, side="right").astype(np.float64)
+        neg_le = p.n_le - tp_le
+        f1 = 2.0 * tp_le / (p.n_le + m)
+        best = int(np.argmax(f1))
+        out.update(best_f1=float(f1[best]), precision=float(tp_le[best] / p.n_le[best]),
+                   recall=float(tp_le[best] / m),
+                   average_precision=float(np.mean(tp_le / p.n_le)))
+        auroc = float("nan")
+        if n_neg:
+            tp_lt = np.searchsorted(T, T, side="left").astype(np.float64)
+            neg_lt = p.n_lt - tp_lt
+            auroc = float(np.sum((n_neg - neg_le) + 0.5 * (neg_le - neg_lt))
+                          / (m * float(n_neg)))
+        out["auroc"] = auroc
+    else:
+        out.update(best_f1=1.0, precision=float("nan"), recall=float("nan"),
+                   average_precision=float("nan"), auroc=float("nan"))
+    if out["realized"]:
+        r = _realized_radius(max_linked, min_unlinked, m, metric)
+        out.update(radius=r, min_violations=0, min_violations_radius=r, best_f1_radius=r)
         return out
-    tp_le = np.searchsorted(T, T, side="right").astype(np.float64)
-    tp_lt = np.searchsorted(T, T, side="left").astype(np.float64)
-    neg_le = p.n_le - tp_le
-    neg_lt = p.n_lt - tp_lt
-    auroc = float(np.sum((n_neg - neg_le) + 0.5 * (neg_le - neg_lt)) / (m * float(n_neg)))
-    ap = float(np.mean(tp_le / p.n_le))
-    f1 = 2.0 * tp_le / (p.n_le + m)
-    best = int(np.argmax(f1))
-    # {d <= t} = {d < nextafter(t)}: the strict convention of radius_graph
-    out.update(auroc=auroc, ap=ap, f1=float(f1[best]), radius=float(np.nextafter(T[best], np.inf)),
-               precision=float(tp_le[best] / p.n_le[best]), recall=float(tp_le[best] / m))
+    # {d <= T} = {d < nextafter(T)}: the strict convention of radius_graph
+    def above(t: float) -> float:
+        return from_dissimilarity(float(np.nextafter(t, np.inf)), metric)
+
+    best_r = above(T[best])
+    violations = (m - tp_le) + neg_le
+    kv = int(np.argmin(violations))
+    if violations[kv] < m:
+        min_viol, viol_r = int(violations[kv]), above(T[kv])
+    else:  # predict no link at all: m violations
+        lowest = min(float(T[0]), min_unlinked)
+        min_viol, viol_r = m, from_dissimilarity(_radius_below(lowest, metric), metric)
+    out.update(radius=best_r, min_violations=min_viol, min_violations_radius=viol_r,
+               best_f1_radius=best_r)
     return out
 
 
@@ -152,7 +165,7 @@ def graph_recovery(
     neighbors=None,
     **engine,
 ) -> GraphRecoveryResult:
-    """Recovery margin, exact-recovery flag, best-F1 radius, AUROC, AP and kNN-graph P/R.
+    """Theory's recovery report from the engine, with AUROC, AP and kNN-graph P/R.
 
     Parameters
     ----------
@@ -173,6 +186,9 @@ def graph_recovery(
     Returns
     -------
     GraphRecoveryResult
+        Its :class:`~sip_theory.theory.RecoveryReport` fields equal
+        :func:`sip_theory.theory.recovery_margin`'s, radii of a non-realized graph
+        aside (see :class:`GraphRecoveryResult`).
 
     Notes
     -----
@@ -193,8 +209,11 @@ def graph_recovery(
     >>> import numpy as np
     >>> X = np.array([[0.0], [1.0], [2.5], [6.0]])
     >>> r = graph_recovery(X, [(0, 1), (1, 2)])
-    >>> r.margin, r.exact_recovery, r.auroc
-    (1.0, True, 1.0)
+    >>> r.margin, r.realized, r.radius, r.auroc
+    (1.0, True, 2.0, 1.0)
+    >>> from sip_theory.graphs import radius_graph
+    >>> radius_graph(X, r.radius).edges().tolist()
+    [[0, 1], [1, 2]]
     """
     engine = _engine(engine)
     from ..graphs import as_sample_graph
@@ -211,22 +230,19 @@ def graph_recovery(
         raise ValueError(f"knn_k must be <= n_samples - 1 = {n - 1}, got {knn_k}")
     nb, metric = get_neighbors(X, neighbors=neighbors, metric=metric, k=knn_k, graph=g,
                                need_edges=True, need_pairs=True, engine=engine)
-    s = _pair_summary(nb, g)
     kp, kr = _knn_pr(nb, g, knn_k, knn_mode)
     return GraphRecoveryResult(
-        margin=float(s["margin"]), exact_recovery=bool(s["margin"] > 0),
-        max_edge_distance=float(s["max_edge"]), min_nonedge_distance=float(s["min_non"]),
-        best_f1=s["f1"], best_radius=s["radius"], precision=s["precision"],
-        recall=s["recall"], auroc=s["auroc"], average_precision=s["ap"],
+        metric=metric, n_pairs=n * (n - 1) // 2, n_edges=g.n_edges,
+        **_pair_summary(nb, g, metric),
         knn_precision=float(kp), knn_recall=float(kr), knn_k=knn_k, knn_mode=knn_mode,
-        n_edges=g.n_edges, n_pairs=n * (n - 1) // 2, metric=metric,
     )
 
 
 def recovery_margin(embeddings, graph, *, metric=None, neighbors=None, **engine):
     """min non-edge distance - max edge distance (> 0 iff a radius graph equals G).
 
-    See :func:`graph_recovery`. This returns the margin only, from the chunked torch
+    The ``margin`` field of :class:`~sip_theory.theory.RecoveryReport`, alone. See
+    :func:`graph_recovery`. This returns the margin only, from the chunked torch
     engine (scales to large n, CPU or GPU); :func:`sip_theory.theory.recovery_margin`
     returns the full exact-recovery report (minimum violating pairs over all radii,
     best-F1 radius) used by the Theorem 1 check.
@@ -272,11 +288,11 @@ def best_f1_radius(embeddings, graph, *, metric=None, neighbors=None, **engine) 
     --------
     >>> import numpy as np
     >>> best_f1_radius(np.array([[0.0], [1.0], [5.0], [6.0]]), [(0, 1), (2, 3)])
-    {'radius': 1.0000000000000002, 'f1': 1.0, 'precision': 1.0, 'recall': 1.0}
+    {'radius': 2.5, 'f1': 1.0, 'precision': 1.0, 'recall': 1.0}
     """
     r = graph_recovery(embeddings, graph, knn_k=1, metric=metric, neighbors=neighbors,
                        **engine)
-    return {"radius": r.best_radius, "f1": r.best_f1, "precision": r.precision,
+    return {"radius": r.best_f1_radius, "f1": r.best_f1, "precision": r.precision,
             "recall": r.recall}
 
 

@@ -93,7 +93,7 @@ class GeometryReport(ToDictMixin):
         >>> rep = geometry_report(X, graph=[(0, 1), (2, 3)], labels=[0, 0, 1, 1], k=2,
         ...                       linear=False)
         >>> d = rep.to_dict()
-        >>> d["retrieval"]["lrap"], d["knn_probe"]["accuracy"], d["recovery"]["exact_recovery"]
+        >>> d["retrieval"]["lrap"], d["knn_probe"]["accuracy"], d["recovery"]["realized"]
         (1.0, 1.0, True)
         >>> _ = json.dumps(d, allow_nan=False)
         """
@@ -126,9 +126,9 @@ class GeometryReport(ToDictMixin):
                          f"AP {r.ap_micro:.4f}, MRR {r.mrr:.4f}, {pk}")
         if self.recovery is not None:
             g = self.recovery
-            lines.append(f"graph recovery: margin {g.margin:.4g} (exact: {g.exact_recovery}), "
+            lines.append(f"graph recovery: margin {g.margin:.4g} (realized: {g.realized}), "
                          f"AUROC {g.auroc:.4f}, best F1 {g.best_f1:.4f} at r = "
-                         f"{g.best_radius:.4g}")
+                         f"{g.best_f1_radius:.4g}")
         if self.knn_probe is not None:
             p = self.knn_probe
             lines.append(f"{p.k}-NN probe (leave-one-out): accuracy {p.accuracy:.4f}, "

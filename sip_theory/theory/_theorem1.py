@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._kernel import from_dissimilarity as from_user_radius
-from .._kernel import to_dissimilarity as to_user_radius
+from .._kernel import from_dissimilarity as to_user_radius
+from .._kernel import to_dissimilarity as from_user_radius
 from .._serialization import ToDictMixin
 from .._validation import check_labels, check_one_of
 from ._common import readonly, to_graph
@@ -108,6 +108,25 @@ def _gap_radius(lo: float, hi: float) -> float:
     return mid if lo < mid <= hi else hi
 
 
+def _realized_radius(max_linked: float, min_unlinked: float, n_edges: int, metric: str) -> float:
+    """The recovering radius of a realized graph, in the user's convention (for ``"dot"`` a
+    similarity threshold): the gap radius, or with no edge one below every pair."""
+    if n_edges:
+        r = _gap_radius(max_linked, min_unlinked)
+    else:
+        r = _radius_below(min_unlinked, metric)
+    return to_user_radius(r, metric)
+
+
+def _radius_below(lowest: float, metric: str) -> float:
+    """A dissimilarity threshold with no pair strictly below it (``lowest``: the smallest
+    dissimilarity, +inf without pairs): 0 for distances, which are >= 0; for ``"dot"``,
+    whose dissimilarities can be negative, one below ``lowest``."""
+    if metric == "dot" and not math.isinf(lowest):
+        return lowest - max(abs(lowest), 1.0)
+    return 0.0
+
+
 def _recovery(blocks: DistanceBlocks, g) -> RecoveryReport:
     n = blocks.n
     metric = blocks.metric
@@ -130,13 +149,7 @@ def _recovery(blocks: DistanceBlocks, g) -> RecoveryReport:
     margin = min_unlinked - max_linked
     realized = bool(margin > 0) or (m == 0)  # no edges: any r <= min distance works
     if realized:
-        if m:
-            r = _gap_radius(max_linked, min_unlinked)
-        elif metric == "dot" and not math.isinf(min_unlinked):
-            r = min_unlinked - max(abs(min_unlinked), 1.0)  # strictly below every pair
-        else:
-            r = 0.0  # distances are >= 0, so nothing lies strictly within 0
-        r_user = to_user_radius(r, metric)
+        r_user = _realized_radius(max_linked, min_unlinked, m, metric)
         return RecoveryReport(metric, n_pairs, m, max_linked, min_unlinked, margin, True,
                               r_user, 0, r_user, 1.0, r_user)
 
@@ -171,8 +184,7 @@ def _recovery(blocks: DistanceBlocks, g) -> RecoveryReport:
         min_viol, viol_r = int(violations[kv]), radius_after(kv)
     else:
         low = min(float(e_sorted[0]), float(suffix_min[0]))
-        below = low - max(abs(low), 1.0) if metric == "dot" else 0.0
-        min_viol, viol_r = m, to_user_radius(below, metric)
+        min_viol, viol_r = m, to_user_radius(_radius_below(low, metric), metric)
     kf = int(np.argmax(f1))
     best_f1, f1_r = float(f1[kf]), radius_after(kf)
     return RecoveryReport(metric, n_pairs, m, max_linked, min_unlinked, margin, False,

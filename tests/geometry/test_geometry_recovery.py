@@ -70,16 +70,21 @@ def test_realizing_embeddings_are_recovered_exactly(real):
         (cdist(real.points, real.points) < real.radius).astype(float) * (1 - np.eye(
             real.points.shape[0])))
     r = graph_recovery(real.points, g_true)
-    assert r.exact_recovery and r.margin > 0
+    assert r.realized and r.margin > 0 and r.min_violations == 0
     if g_true.n_edges and g_true.n_edges < r.n_pairs:
         assert r.auroc == 1.0 and r.best_f1 == 1.0 and r.average_precision == 1.0
-        assert r.max_edge_distance <= r.best_radius < r.min_nonedge_distance
+        # strict convention: a radius in the gap (max_linked, min_unlinked]
+        assert r.max_linked < r.radius <= r.min_unlinked
+        assert r.best_f1_radius == r.min_violations_radius == r.radius
 
 
 def test_embedding_that_swaps_an_edge_is_not_exact():
     X = np.array([[0.0], [1.0], [5.0], [6.0]])
     r = graph_recovery(X, [(0, 2), (2, 3)])
-    assert not r.exact_recovery and r.margin == 1.0 - 5.0
+    assert not r.realized and r.margin == 1.0 - 5.0
+    # d(0,2) = 5 > d(2,3) = 1, d(0,1) = 1: r just above 1 keeps (0,1) wrongly and (2,3),
+    # misses (0,2); any radius that takes (0,2) takes four more non-edges
+    assert r.min_violations == 2
 
 
 @pytest.mark.parametrize("mode", ["union", "mutual"])
@@ -108,12 +113,13 @@ def test_margin_scales_with_the_embedding_while_auroc_does_not():
     X, g, _ = case(5)
     a, b = graph_recovery(X, g), graph_recovery(2.5 * X, g)
     assert abs(b.margin - 2.5 * a.margin) < 1e-9 and abs(b.margin - a.margin) > 1e-3
-    assert abs(b.best_radius - 2.5 * a.best_radius) < 1e-9
+    assert abs(b.best_f1_radius - 2.5 * a.best_f1_radius) < 1e-9
     assert (a.auroc, a.best_f1, a.average_precision) == pytest.approx(
         (b.auroc, b.best_f1, b.average_precision), abs=1e-12)
 
 
 def test_graph_without_edges_has_undefined_scores_and_infinite_margin():
     r = graph_recovery(np.eye(4), SampleGraph.from_edges(np.zeros((0, 2), int), n_nodes=4))
-    assert np.isnan(r.auroc) and r.margin == np.inf and r.exact_recovery
+    assert np.isnan(r.auroc) and r.margin == np.inf and r.realized
+    assert r.radius == 0.0 and r.min_violations == 0  # nothing lies strictly within 0
     assert r.to_dict()["margin"] == "inf"  # JSON-safe, and apart from an undefined None

@@ -71,6 +71,11 @@ def _compare(alone, together, hist_a, hist_t, *, rtol=2e-3):
             vt = [h[key] for h in ht]
             if va[0] is None or isinstance(va[0], int):
                 assert va == vt, key
+            elif key == "masked_accuracy":
+                # a count of argmax hits: a logit near-tie (the MLM head is untrained at
+                # lambda_SI = 1) flips one token on another machine's rounding; allow one step
+                off = ~np.isclose(vt, va, rtol=rtol, atol=1e-6)
+                assert off.sum() <= 1, (key, va, vt)
             else:
                 np.testing.assert_allclose(vt, va, rtol=rtol, atol=1e-6, err_msg=key)
         # weights are not compared: at lambda_SI = 1 the last LayerNorm's shift has an exact

@@ -44,6 +44,18 @@ def points_and_graph(draw):
     return x, g
 
 
+def assert_same_report(geo, rep):
+    """geometry's report carries theory's fields with theory's values; the radii of a
+    non-realized graph may differ (both rebuild the same graph, checked by the callers)."""
+    for name in ("metric", "n_pairs", "n_edges", "max_linked", "min_unlinked", "margin",
+                 "realized", "min_violations", "best_f1"):
+        a, b = getattr(geo, name), getattr(rep, name)
+        assert a == b or (a != a and b != b), (name, a, b)
+    if rep.realized:
+        assert (geo.radius, geo.min_violations_radius, geo.best_f1_radius) == (
+            rep.radius, rep.min_violations_radius, rep.best_f1_radius)
+
+
 @settings(max_examples=80, deadline=None)
 @given(points_and_graph())
 def test_every_reported_radius_rebuilds_its_graph_with_radius_graph(data):
@@ -59,10 +71,14 @@ def test_every_reported_radius_rebuilds_its_graph_with_radius_graph(data):
     labels = np.arange(x.shape[0]) % 2
     assert check_theorem1(x, g, labels).radius == rep.radius
     geo = graph_recovery(x, g, knn_k=1)
-    assert geo.exact_recovery == rep.realized
-    if g.n_edges and x.shape[0] * (x.shape[0] - 1) // 2 > g.n_edges:
-        assert geo.margin == rep.margin
-        assert f1(radius_graph(x, geo.best_radius), g) == geo.best_f1
+    assert_same_report(geo, rep)
+    if rep.realized:
+        assert radius_graph(x, geo.radius) == g
+    geo_rebuilt = radius_graph(x, geo.min_violations_radius)
+    diff = set(map(tuple, geo_rebuilt.edges())) ^ set(map(tuple, g.edges()))
+    assert len(diff) == geo.min_violations
+    if g.n_edges and not geo.realized:
+        assert f1(radius_graph(x, geo.best_f1_radius), g) == geo.best_f1
 
 
 def test_a_graph_realized_by_a_one_ulp_gap_is_reported_realized_and_rebuilt():
@@ -72,4 +88,21 @@ def test_a_graph_realized_by_a_one_ulp_gap_is_reported_realized_and_rebuilt():
     rep = recovery_margin(x, g)
     assert rep.realized and rep.margin > 0
     assert radius_graph(x, rep.radius) == g
-    assert graph_recovery(x, g).exact_recovery
+    assert graph_recovery(x, g).realized
+
+
+@settings(max_examples=60, deadline=None)
+@given(points_and_graph(), st.sampled_from(["euclidean", "sqeuclidean", "cosine", "dot"]))
+def test_geometry_and_theory_report_the_same_recovery_under_every_metric(data, metric):
+    x, g = data
+    x = x - x.mean(0) + 0.5  # cosine needs no zero row; keep the ties and the ulp pair
+    rep = recovery_margin(x, g, metric=metric)
+    geo = graph_recovery(x, g, knn_k=1, metric=metric)
+    assert_same_report(geo, rep)
+    for r, viol in ((geo.min_violations_radius, geo.min_violations),
+                    (rep.min_violations_radius, rep.min_violations)):
+        rebuilt = radius_graph(x, r, metric=metric)
+        diff = set(map(tuple, rebuilt.edges())) ^ set(map(tuple, g.edges()))
+        assert len(diff) == viol
+    if geo.realized:
+        assert radius_graph(x, geo.radius, metric=metric) == g
