@@ -15,7 +15,7 @@ _SUBCOMMANDS = [
     "sip_theory._demo",
     "sip_theory.experiments._reproduce",
     "sip_theory.experiments._calibration",
-    "sip_theory.experiments._theorem",
+    "sip_theory.experiments._theorem_command",
     "sip_theory.geometry._cli",
     "sip_theory.experiments._cora_command",
 ]

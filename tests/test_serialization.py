@@ -273,7 +273,9 @@ _SPLIT = ("n_pt_edges n_pt_isolated n_test_edges n_val_edges pt_graph_hash seed 
 KEYS = {
     "LinkRetrievalResult": _RETRIEVAL,
     "GraphRecoveryResult": _RECOVERY,
-    "KNNProbeResult": "accuracy classes k macro_auroc metric per_class_accuracy weights",
+    "KNNProbeResult": (
+        "accuracy classes k macro_auroc metric n_voted per_class_accuracy protocol weights"
+    ),
     "LinearProbeResult": (
         "C accuracy fold_accuracies macro_auroc n_test n_train protocol standardize"
     ),
@@ -348,8 +350,6 @@ def _result_classes():
     """Every class in the package that defines ``to_dict``."""
     out = {}
     for mod in pkgutil.walk_packages(sip_theory.__path__, "sip_theory."):
-        if mod.name.endswith("_heldout_eval"):  # to be removed; keeps its own method
-            continue
         try:
             m = importlib.import_module(mod.name)
         except ImportError:  # an optional dependency

@@ -39,7 +39,6 @@ from ._cora import (
 )
 from ._cora_command import run_cora_case_study
 from ._cora_summary import summarize_cora
-from ._heldout_eval import HeldoutRetrievalResult, heldout_link_retrieval
 from ._paper_numbers import (
     PAPER_FIG5A,
     PAPER_MEAN_HIGH_LC_GAIN,
@@ -83,9 +82,9 @@ from ._theorem import (
     THEOREM_SCHEDULE,
     premise_and_conclusion,
     run_theorem,
-    run_theorem_experiment,
     theorem_specs,
 )
+from ._theorem_command import run_theorem_experiment
 from ._theorem_report import summarize_theorem
 
 __all__ = [
@@ -98,7 +97,6 @@ __all__ = [
     "EXPERIMENTS",
     "EdgeSplit",
     "ExperimentSpec",
-    "HeldoutRetrievalResult",
     "NOISE_LEVELS",
     "PAPER_FIG5A",
     "PAPER_MEAN_HIGH_LC_GAIN",
@@ -124,7 +122,6 @@ __all__ = [
     "cora_spec",
     "cora_subset",
     "get_task",
-    "heldout_link_retrieval",
     "library_versions",
     "load_records",
     "load_results",

@@ -12,14 +12,15 @@ Every run of the ``"cora"`` task (registered with the runner) does:
    reconstruction and L_SI the paper's contrastive margin loss over G_PT with the
    paper's pair sampler (arm ``raw`` trains nothing and measures the bag of words);
 3. measure the final embeddings: link retrieval of the test and validation
-   citations (:func:`heldout_link_retrieval`) and of G_PT itself, 3-NN and
-   linear-probe topic accuracy on the planetoid split, the paper's leave-one-out
+   citations (:func:`~sip_theory.geometry.link_retrieval` with the known citations
+   as ``exclude``, the filtered protocol) and of G_PT itself, 3-NN
+   (:func:`~sip_theory.geometry.knn_probe` on the split) and linear-probe topic
+   accuracy on the planetoid split, the paper's leave-one-out
    3-NN, and Theorem 1's check on G_PT (recovery margin, r*-NN accuracy beside LC).
 
 :func:`select_lambda` chooses lambda_SI from label-free link-retrieval numbers
 only. Beside this module (the task, its settings and specification, the graph
-facts and the selection): :func:`~._heldout_eval.heldout_link_retrieval` ranks the
-held-out citations, :func:`~._cora_summary.summarize_cora` writes the tables and
+facts and the selection): :func:`~._cora_summary.summarize_cora` writes the tables and
 figures, and :func:`~._cora_command.run_cora_case_study` (``sip-theory cora``)
 does everything in one call.
 
@@ -55,7 +56,6 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from ..graphs import EdgeSplit, split_edges
-from ._heldout_eval import _knn_split, heldout_link_retrieval
 from ._runner import ExperimentSpec, register_task
 from ._summary_tools import finite, lookup
 
@@ -206,7 +206,6 @@ def _measure(emb, ds, split: EdgeSplit, labels, *, metric: str, ks, seed: int) -
     from ..theory import check_theorem1
 
     n = ds.n_samples
-    n_classes = int(labels.max()) + 1
     pt = split.pt_graph
     val_g = SampleGraph.from_edges(split.val_edges, n_nodes=n)
     # test ranking: every known citation (G_PT and validation) leaves the candidates;
@@ -214,18 +213,19 @@ def _measure(emb, ds, split: EdgeSplit, labels, *, metric: str, ks, seed: int) -
     known_test = SampleGraph.from_edges(np.concatenate([pt.edges(), split.val_edges]),
                                         n_nodes=n)
     m = {
-        "test_edges": _retrieval_dict(heldout_link_retrieval(
-            emb, split.test_edges, known=known_test, ks=ks, metric=metric)),
-        "val_edges": _retrieval_dict(heldout_link_retrieval(
-            emb, val_g, known=pt, ks=ks, metric=metric)),
+        "test_edges": _retrieval_dict(link_retrieval(
+            emb, split.test_edges, exclude=known_test, ks=ks, metric=metric)),
+        "val_edges": _retrieval_dict(link_retrieval(
+            emb, val_g, exclude=pt, ks=ks, metric=metric)),
     }
     tr = link_retrieval(emb, pt, ks=ks, metric=metric)
     m["train_edges"] = _retrieval_dict(tr)
     topic = {}
     for name, q in (("test", ds.test_index), ("val", ds.val_index)):
-        r = _knn_split(emb, labels, ds.train_index, q, k=3, metric=metric, n_classes=n_classes)
-        topic[f"knn3_{name}_accuracy"] = r["accuracy"]
-        topic[f"knn3_{name}_auroc"] = r["auroc"]
+        r = knn_probe(emb, labels, k=3, metric=metric, train_index=ds.train_index,
+                      test_index=q)
+        topic[f"knn3_{name}_accuracy"] = finite(r.accuracy)
+        topic[f"knn3_{name}_auroc"] = finite(r.macro_auroc)
         lin = linear_probe(emb, labels, train_index=ds.train_index, test_index=q, seed=seed)
         topic[f"linear_{name}_accuracy"] = finite(lin.accuracy)
         topic[f"linear_{name}_auroc"] = finite(lin.macro_auroc)

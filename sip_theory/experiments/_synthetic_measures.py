@@ -18,18 +18,6 @@ from ._summary_tools import finite
 __all__ = ["masked_token_accuracy", "measure_embeddings"]
 
 
-def _knn_vote(emb_query, emb_ref, y_ref, n_classes, k, *, exclude_self):
-    """Distance-weighted k-NN vote proportions (the paper's rule) of queries among refs."""
-    from ..geometry import knn
-    from ..geometry._probes import vote_proportions
-
-    dist, idx = knn(emb_query, k, reference=None if exclude_self else emb_ref,
-                    exclude_self=exclude_self)
-    dist = np.asarray(dist, dtype=np.float64)
-    idx = np.asarray(idx, dtype=np.int64)
-    return vote_proportions(dist, y_ref[idx], n_classes, "distance")
-
-
 def _heldout_lc(graph, pt_nodes, ft_nodes, y_all) -> dict:
     """Theorem 1's prediction for held-out nodes: the vote of an FT node's PT neighbours.
 
@@ -151,7 +139,7 @@ def measure_embeddings(
     >>> m["y"]["knn3_pt_auroc"], m["y"]["lc"], m["y"]["recovered"], m["y"]["rnn_accuracy"]
     (1.0, 1.0, True, 1.0)
     """
-    from ..geometry import knn_probe, linear_probe, macro_ovr_auroc
+    from ..geometry import knn_probe, linear_probe
     from ..theory import check_theorem1, local_consistency
 
     emb_pt = np.asarray(emb_pt, dtype=np.float64)
@@ -182,18 +170,17 @@ def measure_embeddings(
         m["rnn_radius"] = finite(chk.radius)
         m["rnn_accuracy"] = finite(chk.rnn_accuracy)
         m["identity_holds"] = chk.identity_holds
-        n_classes = int(max(y.max(), 0)) + 1
         if has_ft:
             yf = np.asarray(labels_ft[task], dtype=np.int64)
-            n_classes = max(n_classes, int(yf.max()) + 1)
-            proba = _knn_vote(emb_ft, emb_pt, y, n_classes, k, exclude_self=False)
-            m["knn3_ft_accuracy"] = finite((proba.argmax(1) == yf).mean())
-            m["knn3_ft_auroc"] = finite(macro_ovr_auroc(yf, proba))
             both = np.concatenate([emb_pt, emb_ft])
             lab = np.concatenate([y, yf])
             n_pt = emb_pt.shape[0]
-            lin = linear_probe(both, lab, train_index=np.arange(n_pt),
-                               test_index=np.arange(n_pt, n_pt + len(yf)))
+            split = {"train_index": np.arange(n_pt),
+                     "test_index": np.arange(n_pt, n_pt + len(yf))}
+            ft_probe = knn_probe(both, lab, k=k, **split)  # FT nodes voted by PT nodes only
+            m["knn3_ft_accuracy"] = finite(ft_probe.accuracy)
+            m["knn3_ft_auroc"] = finite(ft_probe.macro_auroc)
+            lin = linear_probe(both, lab, **split)
             m["linear_protocol"] = "train PT, test FT"
             if graph is not None and pt_nodes is not None and ft_nodes is not None:
                 y_all = np.zeros(graph.n_nodes, dtype=np.int64)

@@ -42,11 +42,9 @@ Design (decided from the issue and from cost before any run of this experiment)
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import numpy as np
 
-from .._atomic import atomic_write_json
 from ._runner import ExperimentSpec, register_task
 from ._summary_tools import finite
 
@@ -57,7 +55,6 @@ __all__ = [
     "THEOREM_SCHEDULE",
     "premise_and_conclusion",
     "run_theorem",
-    "run_theorem_experiment",
     "theorem_specs",
 ]
 
@@ -304,70 +301,3 @@ def theorem_specs(*, seeds=None, graphs=None, smoke: bool = False) -> list[Exper
             out.append(ExperimentSpec(f"{g}__attn{_tag(drop)}", "theorem", params=params,
                                       arms=arms, seeds=tuple(range(n_seeds))))
     return out
-
-
-def run_theorem_experiment(out_dir="experiments/results/theorem", *, seeds=None, graphs=None,
-                           jobs: int = 1, smoke: bool = False, progress: bool = True) -> dict:
-    """Run (or resume) the grid and write the summary, tables and figures into ``out_dir``."""
-    from ._runner import run_experiments
-    from ._theorem_report import summarize_theorem
-
-    out = Path(out_dir)
-    specs = theorem_specs(seeds=seeds, graphs=graphs, smoke=smoke)
-    t0 = time.perf_counter()
-    run_experiments(specs, out, jobs=jobs, progress=progress, torch_threads=1)
-    wall = time.perf_counter() - t0
-    log = out / "invocations.json"
-    try:
-        import json
-
-        entries = json.loads(log.read_text())
-    except (OSError, ValueError):
-        entries = []
-    entries.append({"started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(
-        time.time() - wall)), "wall_time_s": wall, "jobs": jobs, "seeds": seeds,
-        "graphs": graphs, "smoke": smoke})
-    atomic_write_json(log, entries)
-    return summarize_theorem(out)
-
-
-def add_parser(subparsers) -> None:
-    """Register ``sip-theory theorem``."""
-    p = subparsers.add_parser(
-        "theorem",
-        help="the theorem in action: runs that reach Theorem 1's premise, measured in training",
-        description="Pre-train the tiny encoder on CLIQUES, PLANE and a mechanistic graph for "
-                    "lambda_SI in {0, 0.1, 0.5, 0.9, 1} and attention dropout 0.1 and 0, record "
-                    "Theorem 1's premise (recovery margin, violating pairs, best F1) and "
-                    "conclusion (radius vote vs LC) at checkpoints, and write tables and "
-                    "figures. Completed runs are skipped (resume).")
-    p.add_argument("--out", default="experiments/results/theorem", metavar="DIR",
-                   help="output folder (default experiments/results/theorem)")
-    p.add_argument("--seeds", type=int, default=None, metavar="N",
-                   help=f"seeds per arm (default {THEOREM_SCHEDULE['seeds']})")
-    p.add_argument("--graphs", default=None, metavar="G,...",
-                   help=f"subset of {','.join(THEOREM_GRAPHS)}")
-    p.add_argument("--jobs", type=int, default=1, metavar="N", help="worker processes")
-    p.add_argument("--smoke", action="store_true",
-                   help="tiny graphs and 4 steps: a pipeline check whose numbers mean nothing")
-    p.add_argument("--quiet", action="store_true", help="no progress bars")
-    p.set_defaults(func=_main)
-
-
-def _main(args) -> int:
-    from ._runner import RunFailedError
-
-    graphs = [g.strip() for g in args.graphs.split(",") if g.strip()] if args.graphs else None
-    try:
-        summary = run_theorem_experiment(args.out, seeds=args.seeds, graphs=graphs,
-                                         jobs=args.jobs, smoke=args.smoke,
-                                         progress=not args.quiet)
-    except RunFailedError as exc:
-        print(f"sip-theory theorem: {exc}")
-        return 1
-    except ValueError as exc:
-        print(f"sip-theory theorem: {exc}")
-        return 2
-    print(f"{summary['n_realized_final']} of {summary['n_runs']} runs end realizing G_PT; "
-          f"summary in {args.out}/summary.md")
-    return 0

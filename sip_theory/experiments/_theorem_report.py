@@ -11,6 +11,7 @@ import numpy as np
 
 from .._atomic import atomic_path, atomic_write_json
 from ._summary_tools import fmt_mean, savefig_atomic
+from ._theorem import THEOREM_SCHEDULE
 
 __all__ = ["summarize_theorem"]
 
@@ -225,7 +226,6 @@ def summarize_theorem(out_dir) -> dict:
         counted over every checkpoint, and the figure names.
     """
     from ._runner import library_versions
-    from ._theorem import THEOREM_SCHEDULE
 
     out = Path(out_dir)
     rows = _records(out)

@@ -31,11 +31,12 @@ def prepare(embeddings, *, device=None, dtype=None, name="embeddings"):
 
 
 def get_neighbors(X, *, neighbors, metric, k=1, graph=None, need_edges=False,
-                  need_pairs=False, engine=None) -> tuple[Neighbors, str]:
+                  need_pairs=False, exclude=None, engine=None) -> tuple[Neighbors, str]:
     """Return a :class:`Neighbors` for ``X`` (checked if given, else computed) and the metric.
 
     ``metric=None`` means "the one of ``neighbors``, else euclidean"; an explicit
-    metric that differs from the precomputed one raises.
+    metric that differs from the precomputed one raises. ``exclude`` (a SampleGraph
+    or None) must be the one ``neighbors`` were computed with.
     """
     engine = {**ENGINE_DEFAULTS, **(engine or {})}
     if neighbors is not None:
@@ -58,11 +59,12 @@ def get_neighbors(X, *, neighbors, metric, k=1, graph=None, need_edges=False,
                 "neighbors were computed without pair counts; pass pairs=True to "
                 "compute_neighbors"
             )
+        neighbors.check_exclude(exclude)
         return neighbors, neighbors.metric
     metric = "euclidean" if metric is None else metric
     nb = compute_neighbors(
-        X, k=k, graph=graph if (need_edges or need_pairs) else None, metric=metric,
-        pairs=bool(need_pairs), **engine,
+        X, k=k, graph=graph if (need_edges or need_pairs) else None, exclude=exclude,
+        metric=metric, pairs=bool(need_pairs), **engine,
     )
     return nb, metric
 

@@ -249,7 +249,7 @@ class _Space:
     """Query and reference points prepared for one metric (norms precomputed)."""
 
     def __init__(self, queries: torch.Tensor, reference: torch.Tensor | None, metric: str,
-                 *, need_inv_norm: bool = False, name: str = "embeddings"):
+                 *, need_inv_norm: bool = False, name: str = "embeddings", exclude=None):
         self.Q = queries
         self.R = queries if reference is None else reference
         self.same = reference is None
@@ -273,12 +273,40 @@ class _Space:
         self.eps = float(torch.finfo(self.dtype).eps)
         self.error_factor = fast_error_factor(d, self.dtype)
         self._row_error: torch.Tensor | None = None
+        # excluded pairs (CSR over the query rows, both directions for a square space) are at
+        # +inf in every block and every exact recomputation: consumers never see them
+        self._ex_indptr = self._ex_cols = self._ex_keys = None
+        if exclude is not None:
+            indptr, indices = exclude
+            self._ex_indptr = np.asarray(indptr, dtype=np.int64)
+            self._ex_cols = torch.as_tensor(np.array(indices, dtype=np.int64),
+                                            device=self.device)
+            rows = torch.as_tensor(np.repeat(np.arange(self.n_queries), np.diff(self._ex_indptr)),
+                                   device=self.device)
+            self._ex_keys = rows * self.n_columns + self._ex_cols  # sorted: CSR is row-major
 
     # -- the exactness rule: fast values within a rounding bound of a decision are redone
     def exact(self, qi: torch.Tensor, rj: torch.Tensor) -> torch.Tensor:
-        """Exact float64 dissimilarities of the pairs (Q[qi], R[rj]) (the kernel's formula)."""
-        return exact_dissimilarities_torch(self.Q, qi, rj, self.metric,
-                                           y=None if self.same else self.R)
+        """Exact float64 dissimilarities of the pairs (Q[qi], R[rj]) (the kernel's formula);
+        +inf for excluded pairs."""
+        out = exact_dissimilarities_torch(self.Q, qi, rj, self.metric,
+                                          y=None if self.same else self.R)
+        if self._ex_keys is not None and self._ex_keys.numel() and out.numel():
+            key = qi * self.n_columns + rj
+            at = torch.searchsorted(self._ex_keys, key).clamp_(max=self._ex_keys.numel() - 1)
+            out = torch.where(self._ex_keys[at] == key, torch.full_like(out, math.inf), out)
+        return out
+
+    def mask_excluded(self, D: torch.Tensor, r0: int, r1: int) -> None:
+        """Set the excluded pairs of block rows [r0, r1) to +inf in place."""
+        if self._ex_indptr is None:
+            return
+        p0, p1 = int(self._ex_indptr[r0]), int(self._ex_indptr[r1])
+        if p1 == p0:
+            return
+        rows = torch.as_tensor(np.repeat(np.arange(r1 - r0), np.diff(self._ex_indptr[r0:r1 + 1])),
+                               device=D.device)
+        D[rows, self._ex_cols[p0:p1]] = math.inf
 
     def row_error(self, r0: int, r1: int) -> torch.Tensor:
         """Per query row, a float64 bound (native units) on |fast - exact| over all columns."""
@@ -356,6 +384,7 @@ class _Space:
             G.neg_()
             if exclude_self:
                 G[ar, ar + r0] = math.inf
+        self.mask_excluded(G, r0, r1)
         return G
 
     def _refine_small(self, D2: torch.Tensor, r0: int, r1: int) -> None:
@@ -966,10 +995,12 @@ def _faiss_available() -> bool:
 
 
 class _Radius(_Consumer):
-    """All pairs with exact distance <= radius, per row ordered by (distance, index)."""
+    """All pairs with exact dissimilarity < radius (``strict``) or <= radius, per row
+    ordered by (distance, index)."""
 
-    def __init__(self, radius: float, space: _Space):
+    def __init__(self, radius: float, space: _Space, *, strict: bool = True):
         self.radius = radius
+        self.strict = strict
         self.space = space
         self.parts: list = []
 
@@ -979,7 +1010,7 @@ class _Radius(_Consumer):
         r = torch.full((blk.r1 - blk.r0,), self.radius, dtype=torch.float64, device=sp.device)
         _, cap = sp.band(r, err)  # a pair at exact distance <= radius has fast value <= cap
         rows, cols, ex = _exact_candidates(sp, blk, sp.to_fast(cap, up=True))
-        keep = ex <= self.radius
+        keep = ex < self.radius if self.strict else ex <= self.radius
         rows, cols, ex = rows[keep], cols[keep], ex[keep]
         order = _order_within_rows(rows, ex, cols)
         self.parts.append((blk.index, blk.r0 + rows[order], cols[order],

@@ -71,7 +71,9 @@ class EdgeStats:
 
 @dataclass(frozen=True, eq=False)
 class PairStats:
-    """Counts over all n(n-1)/2 unordered pairs at each edge distance (from one sweep).
+    """Counts over all candidate unordered pairs at each edge distance (from one sweep).
+
+    The candidates are the n(n-1)/2 pairs, less those of ``exclude``.
 
     Attributes
     ----------
@@ -80,7 +82,7 @@ class PairStats:
     n_le, n_lt : ndarray of int64, shape (m,)
         Number of unordered pairs (edges included) at distance <= / < each threshold.
     n_pairs : int
-        n(n-1)/2.
+        Number of candidate pairs: n(n-1)/2 less the excluded pairs.
     hist_edges : ndarray or None
         Bin edges of the all-pairs histogram; ``hist_le[b]`` pairs are <= ``hist_edges[b]``.
     hist_le : ndarray or None
@@ -115,6 +117,8 @@ class Neighbors:
         the embeddings they are given.
     graph_hash : str or None
         :meth:`SampleGraph.content_hash` of the graph, if any.
+    exclude_hash : str or None
+        :meth:`SampleGraph.content_hash` of the excluded pairs, if any.
     edges : EdgeStats or None
     pairs : PairStats or None
     uniformity : dict
@@ -131,6 +135,7 @@ class Neighbors:
     k: int
     fingerprint: str = field(repr=False)
     graph_hash: str | None = field(default=None, repr=False)
+    exclude_hash: str | None = field(default=None, repr=False)
     edges: EdgeStats | None = field(default=None, repr=False)
     pairs: PairStats | None = field(default=None, repr=False)
     uniformity: dict = field(default_factory=dict)
@@ -147,6 +152,16 @@ class Neighbors:
             )
         if fingerprint(X) != self.fingerprint:
             raise ValueError(f"neighbors were computed on a different {name} matrix")
+
+    def check_exclude(self, exclude) -> None:
+        """Raise ``ValueError`` unless these neighbours excluded exactly ``exclude`` (a
+        SampleGraph, or None for no exclusion)."""
+        want = None if exclude is None else exclude.content_hash()
+        if want != self.exclude_hash:
+            raise ValueError(
+                "neighbors were computed with a different exclude= graph; pass the same "
+                "exclude to compute_neighbors and to the metric"
+            )
 
     def check_graph(self, graph, *, name: str = "graph") -> None:
         """Raise ``ValueError`` unless edge statistics exist for this graph."""
@@ -181,6 +196,7 @@ def compute_neighbors(
     *,
     k: int = 10,
     graph=None,
+    exclude=None,
     metric: str = "euclidean",
     pairs: bool | None = None,
     uniformity_t: Sequence[float] = (),
@@ -203,6 +219,12 @@ def compute_neighbors(
         Neighbours kept per point (1 <= k < n).
     graph : SampleGraph, scipy sparse, networkx graph or (m, 2) edge array, optional
         A graph over the n samples; enables link retrieval and graph recovery.
+    exclude : same types as ``graph``, optional
+        Pairs that are not candidates (e.g. the known links when ranking held-out
+        ones, the "filtered" link-prediction protocol): they are never kNN
+        neighbours, never counted in edge ranks, non-edge minima or pair counts,
+        and ``pairs.n_pairs`` leaves them out. Must share no edge with ``graph``;
+        each row keeps at least ``k`` candidates. Memory O(m + |exclude|).
     metric : {"euclidean", "sqeuclidean", "cosine", "dot"}, default "euclidean"
     pairs : bool, optional
         Count all pairs at each edge distance (AUROC, AP, best-F1 radius).
@@ -236,7 +258,9 @@ def compute_neighbors(
     ------
     ValueError
         NaN/inf rows, k out of range, a graph whose node count differs from n,
-        unknown metric/backend, CUDA requested but unavailable.
+        ``exclude`` sharing an edge with ``graph`` or leaving a row fewer than k
+        candidates, ``exclude`` with ``uniformity_t``, unknown metric/backend, CUDA
+        requested but unavailable.
 
     Notes
     -----
@@ -266,6 +290,7 @@ def compute_neighbors(
     if k > n - 1:
         raise ValueError(f"k must be <= n_samples - 1 = {n - 1}, got {k}")
     g = None if graph is None else as_sample_graph(graph, n_nodes=n, name="graph")
+    ex = None if exclude is None else _check_exclude(exclude, g, n, k)
     if pairs is None:
         pairs = g is not None
     if pairs and g is None:
@@ -274,10 +299,13 @@ def compute_neighbors(
     if any(not math.isfinite(t) or t <= 0 for t in uniformity_t):
         raise ValueError(f"uniformity_t must hold positive finite numbers, got {uniformity_t}")
     histogram_bins = check_positive_int(histogram_bins, name="histogram_bins", minimum=0)
+    if ex is not None and uniformity_t:
+        raise ValueError("exclude does not apply to uniformity_t (a sum over all pairs); "
+                         "compute uniformity without exclude")
     comm = resolve_comm(distributed)
 
     use_faiss = backend == "faiss" or (backend == "auto" and _faiss_available())
-    only_knn = g is None and not uniformity_t and not histogram_bins
+    only_knn = g is None and ex is None and not uniformity_t and not histogram_bins
     if use_faiss and only_knn:
         from ._faiss import faiss_knn
 
@@ -288,21 +316,39 @@ def compute_neighbors(
         )
     if backend == "faiss":
         raise ValueError(
-            "backend='faiss' computes kNN lists only; graph statistics, uniformity and "
-            "histograms need backend='torch'"
+            "backend='faiss' computes kNN lists only; graph statistics, exclude, uniformity "
+            "and histograms need backend='torch'"
         )
 
     workers = cpu_workers() if X.device.type == "cpu" else 1
     # setup works on O(n + m) arrays: one thread (the sweep runs `workers` block workers)
     with single_thread_if_small(0.0, X.device):
-        return _sweep_neighbors(X, g, k=k, metric=metric, pairs=pairs, uniformity_t=uniformity_t,
+        return _sweep_neighbors(X, g, ex, k=k, metric=metric, pairs=pairs,
+                                uniformity_t=uniformity_t,
                                 uniformity_normalize=uniformity_normalize,
                                 histogram_bins=histogram_bins, chunk_size=chunk_size,
                                 memory_budget=memory_budget, progress=progress, comm=comm,
                                 workers=workers)
 
 
-def _sweep_neighbors(X, g, *, k, metric, pairs, uniformity_t, uniformity_normalize,
+def _check_exclude(exclude, g, n: int, k: int):
+    from ..graphs import as_sample_graph
+
+    ex = as_sample_graph(exclude, n_nodes=n, name="exclude")
+    if g is not None and ex.n_edges and g.n_edges:
+        both = g.to_scipy().multiply(ex.to_scipy()).nnz // 2
+        if both:
+            raise ValueError(f"exclude shares {both} edge(s) with graph; an edge cannot be "
+                             "both relevant and excluded")
+    deg = np.diff(np.asarray(ex.indptr))
+    worst = int(deg.max()) if deg.size else 0
+    if k > n - 1 - worst:
+        raise ValueError(f"k must be <= {n - 1 - worst} (n_samples - 1 - the largest number of "
+                         f"excluded pairs of a sample), got {k}")
+    return ex
+
+
+def _sweep_neighbors(X, g, ex, *, k, metric, pairs, uniformity_t, uniformity_normalize,
                      histogram_bins, chunk_size, memory_budget, progress, comm,
                      workers) -> Neighbors:
     n = int(X.shape[0])
@@ -312,7 +358,8 @@ def _sweep_neighbors(X, g, *, k, metric, pairs, uniformity_t, uniformity_normali
         # rounding band around each holds other pairs, which the exact formula must redo; in
         # float64 it holds only true ties (measured at n = 8,000: 3.6 s vs 2.9 s of CPU)
         X = X.double()
-    space = _Space(X, None, metric)
+    space = _Space(X, None, metric,
+                   exclude=None if ex is None else (ex.indptr, ex.indices))
     budget = parse_memory(memory_budget)
     counting = g is not None and (pairs or histogram_bins) or bool(histogram_bins)
     pair_capacity = 0
@@ -374,7 +421,8 @@ def _sweep_neighbors(X, g, *, k, metric, pairs, uniformity_t, uniformity_normali
     if pair_c is not None:
         pairs_stats = PairStats(
             thresholds=pair_c.t64,
-            n_le=np_(pair_c.le), n_lt=np_(pair_c.lt), n_pairs=n * (n - 1) // 2,
+            n_le=np_(pair_c.le), n_lt=np_(pair_c.lt),
+            n_pairs=n * (n - 1) // 2 - (0 if ex is None else ex.n_edges),
             hist_edges=None if pair_c.h is None else np.asarray(
                 pair_c.h if pair_c.on_cpu else np_(pair_c.h)),
             hist_le=None if pair_c.h is None else np_(pair_c.h_le),
@@ -385,6 +433,7 @@ def _sweep_neighbors(X, g, *, k, metric, pairs, uniformity_t, uniformity_normali
     return Neighbors(
         indices=np_(knn_c.indices), distances=np_(knn_c.distances.to(out_dtype)), metric=metric,
         n_samples=n, n_features=int(X.shape[1]), k=k, fingerprint=print_,
-        graph_hash=None if g is None else g.content_hash(), edges=edges, pairs=pairs_stats,
+        graph_hash=None if g is None else g.content_hash(),
+        exclude_hash=None if ex is None else ex.content_hash(), edges=edges, pairs=pairs_stats,
         uniformity=uni, chunk_size=chunk, n_blocks=n_blocks, world_size=comm.world,
     )

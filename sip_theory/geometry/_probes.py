@@ -61,24 +61,29 @@ def macro_ovr_auroc(codes: np.ndarray, proba: np.ndarray) -> float:
 
 @dataclass(frozen=True, eq=False)
 class KNNProbeResult(ToDictMixin):
-    """Leave-one-out k-NN vote of every sample by its k nearest other samples.
+    """k-NN vote: leave-one-out over every sample, or of test samples among training ones.
 
     Attributes
     ----------
     accuracy : float
-        Fraction of samples whose label is the vote's argmax (ties -> the first class).
+        Fraction of voted samples (all, or the test samples) whose label is the vote's
+        argmax (ties -> the first class).
     macro_auroc : float
         Macro one-vs-rest AUROC of the vote proportions.
     k : int
     weights, metric : str
     classes : ndarray
         Sorted distinct labels; column c of ``proba`` is ``classes[c]``.
-    proba : ndarray, shape (n, n_classes)
-        Vote proportions.
+    proba : ndarray, shape (n_voted, n_classes)
+        Vote proportions, one row per voted sample (in ``test_index`` order).
     predictions : ndarray
-        Predicted label per sample.
+        Predicted label per voted sample.
     per_class_accuracy : ndarray
-        Accuracy within each class (recall of the class).
+        Accuracy within each class among the voted samples (recall of the class; NaN
+        for a class with no voted sample).
+    protocol : {"leave-one-out", "given"}
+        Every sample voted by the others, or ``test_index`` by ``train_index``.
+    n_voted : int
     """
 
     accuracy: float
@@ -90,6 +95,8 @@ class KNNProbeResult(ToDictMixin):
     proba: np.ndarray = field(repr=False)
     predictions: np.ndarray = field(repr=False)
     per_class_accuracy: np.ndarray = field(repr=False)
+    protocol: str = "leave-one-out"
+    n_voted: int = 0
 
     _to_dict_exclude = ("proba", "predictions")
 
@@ -131,6 +138,8 @@ def knn_probe(
     k: int = 3,
     weights: str = "distance",
     metric: str | None = None,
+    train_index=None,
+    test_index=None,
     neighbors=None,
     **engine,
 ) -> KNNProbeResult:
@@ -147,8 +156,12 @@ def knn_probe(
     metric : {"euclidean", "sqeuclidean", "cosine", "dot"}, optional
         Default that of ``neighbors``, else ``"euclidean"``. ``"dot"`` has negative
         "distances" and allows only ``weights="uniform"``.
+    train_index, test_index : array-like of int, optional
+        A given split, as in :func:`linear_probe`: each test sample is voted by its
+        k nearest *training* samples only (the planetoid protocol), instead of
+        leave-one-out over all samples. Disjoint, without repeats.
     neighbors : Neighbors, optional
-        With ``k >= k``.
+        With ``k >= k`` (leave-one-out only).
     **engine
         ``device``, ``dtype``, ``chunk_size``, ``memory_budget``, ``progress``, ``distributed``.
 
@@ -159,7 +172,10 @@ def knn_probe(
     Raises
     ------
     ValueError
-        Labels of the wrong length, k >= n, ``weights="distance"`` with ``metric="dot"``.
+        Labels of the wrong length, k >= n (or k > the training samples),
+        ``weights="distance"`` with ``metric="dot"``, only one of
+        ``train_index``/``test_index``, indices out of range, repeated or shared by
+        both, a split with ``neighbors``.
 
     Notes
     -----
@@ -178,6 +194,13 @@ def knn_probe(
     >>> r = knn_probe(X, [0, 0, 0, 1, 1, 1], k=2)
     >>> round(r.accuracy, 4), r.predictions.tolist()
     (0.6667, [0, 0, 1, 1, 1, 0])
+
+    Test samples 1 and 4 voted by the training samples alone:
+
+    >>> r = knn_probe(X, [0, 0, 0, 1, 1, 1], k=1, train_index=[0, 2, 3, 5],
+    ...               test_index=[1, 4])
+    >>> r.protocol, r.predictions.tolist(), r.accuracy
+    ('given', [0, 1], 1.0)
     """
     engine = _engine(engine)
     check_one_of(weights, WEIGHTS, name="weights")
@@ -187,21 +210,64 @@ def knn_probe(
     k = check_positive_int(k, name="k")
     if k > n - 1:
         raise ValueError(f"k must be <= n_samples - 1 = {n - 1}, got {k}")
-    nb, metric = get_neighbors(X, neighbors=neighbors, metric=metric, k=k, engine=engine)
     if metric == "dot" and weights == "distance":
         raise ValueError("weights='distance' needs non-negative distances; metric='dot' "
                          "allows only weights='uniform'")
-    proba = vote_proportions(nb.distances[:, :k], codes[nb.indices[:, :k]], classes.shape[0],
-                             weights)
+    split = _check_split(train_index, test_index, n, k, neighbors)
+    if split is None:
+        nb, metric = get_neighbors(X, neighbors=neighbors, metric=metric, k=k, engine=engine)
+        dist, ref, voted, protocol = nb.distances[:, :k], nb.indices[:, :k], codes, \
+            "leave-one-out"
+    else:
+        from ._queries import knn
+
+        tr, te = split
+        metric = "euclidean" if metric is None else metric
+        # tr is sorted, so the reference order is the index order: ties break as in the
+        # leave-one-out vote, by (distance, index)
+        dist, pos = knn(X[te], k, reference=X[tr], metric=metric, exclude_self=False,
+                        **engine)
+        dist, ref = np.asarray(dist.cpu()), tr[np.asarray(pos.cpu())]
+        voted, protocol = codes[te], "given"
+    if metric == "dot" and weights == "distance":  # the metric of ``neighbors``
+        raise ValueError("weights='distance' needs non-negative distances; metric='dot' "
+                         "allows only weights='uniform'")
+    proba = vote_proportions(dist, codes[ref], classes.shape[0], weights)
     pred_codes = np.argmax(proba, axis=1)
-    correct = pred_codes == codes
-    per_class = np.array([correct[codes == c].mean() for c in range(classes.shape[0])])
+    correct = pred_codes == voted
+    per_class = np.array([correct[voted == c].mean() if np.any(voted == c) else np.nan
+                          for c in range(classes.shape[0])])
     return KNNProbeResult(
         accuracy=float(correct.mean()),
-        macro_auroc=macro_ovr_auroc(codes, proba),
+        macro_auroc=macro_ovr_auroc(voted, proba),
         k=k, weights=weights, metric=metric, classes=classes, proba=proba,
         predictions=classes[pred_codes], per_class_accuracy=per_class,
+        protocol=protocol, n_voted=int(voted.shape[0]),
     )
+
+
+def _check_split(train_index, test_index, n: int, k: int, neighbors):
+    """``(sorted train, test)`` index arrays, or None for leave-one-out."""
+    if (train_index is None) != (test_index is None):
+        raise ValueError("pass both train_index and test_index, or neither")
+    if train_index is None:
+        return None
+    if neighbors is not None:
+        raise ValueError("neighbors hold leave-one-out lists; a train_index/test_index split "
+                         "computes its own (pass neighbors=None)")
+    tr = np.asarray(train_index, dtype=np.int64).reshape(-1)
+    te = np.asarray(test_index, dtype=np.int64).reshape(-1)
+    for nm, ix in (("train_index", tr), ("test_index", te)):
+        if ix.size == 0 or ix.min() < 0 or ix.max() >= n:
+            raise ValueError(f"{nm} must hold indices in [0, {n})")
+        if np.unique(ix).size != ix.size:
+            raise ValueError(f"{nm} holds repeated indices")
+    if np.intersect1d(tr, te).size:
+        raise ValueError("train_index and test_index share samples; a test sample would vote "
+                         "for itself")
+    if k > tr.size:
+        raise ValueError(f"k must be <= len(train_index) = {tr.size}, got {k}")
+    return np.sort(tr), te
 
 
 def knn_accuracy(embeddings, labels, *, k: int = 3, weights: str = "distance", metric=None,

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
+from .._kernel import to_dissimilarity
 from .._validation import check_one_of, check_positive_int
 from ._arrays import DEFAULT_MEMORY_BUDGET, as_tensor2d, parse_memory
 from ._distributed import Comm, resolve_comm
@@ -113,6 +114,7 @@ def radius_neighbors(
     reference=None,
     metric: str = "euclidean",
     exclude_self: bool | None = None,
+    strict: bool = True,
     device=None,
     dtype=None,
     chunk_size: int | None = None,
@@ -120,13 +122,21 @@ def radius_neighbors(
     progress: bool = False,
     distributed="auto",
 ):
-    """All neighbours within ``radius`` (distance <= radius), as CSR arrays.
+    """All neighbours within ``radius`` (distance < radius), as CSR arrays.
+
+    The convention of :func:`sip_theory.graphs.radius_graph`, so that the radius
+    every API returns (e.g. :class:`~sip_theory.theory.RecoveryReport`'s) gives the
+    same pairs here.
 
     Parameters
     ----------
     queries : array-like or torch.Tensor of shape (n, d)
     radius : float
-        Inclusive: a pair at distance exactly ``radius`` is returned.
+        Strict by default: a pair at distance exactly ``radius`` is not returned.
+        For ``metric="dot"`` a similarity threshold t: the pairs with x.y > t.
+    strict : bool, default True
+        ``False`` includes the boundary (d <= r; for ``"dot"`` x.y >= t), the
+        convention of scikit-learn's ``radius_neighbors``.
     reference, metric, exclude_self, device, dtype, chunk_size, memory_budget, progress
         As in :func:`knn`.
     distributed : {"auto", True, False}, default "auto"
@@ -143,9 +153,12 @@ def radius_neighbors(
     Examples
     --------
     >>> import numpy as np
-    >>> ptr, ind, dist = radius_neighbors(np.array([[0.0], [1.0], [3.0]]), 1.0)
+    >>> X = np.array([[0.0], [1.0], [3.0]])
+    >>> ptr, ind, dist = radius_neighbors(X, 1.5)
     >>> ptr.tolist(), ind.tolist(), dist.tolist()
     ([0, 1, 2, 2], [1, 0], [1.0, 1.0])
+    >>> radius_neighbors(X, 1.0)[0].tolist(), radius_neighbors(X, 1.0, strict=False)[0].tolist()
+    ([0, 0, 0, 0], [0, 1, 2, 2])
     """
     metric = _check_metric(metric)
     if isinstance(radius, bool) or not isinstance(radius, (int, float, np.floating, np.integer)):
@@ -169,7 +182,7 @@ def radius_neighbors(
     chunk = _chunk(chunk_size, parse_memory(memory_budget) // workers, n_ref, Q.element_size(),
                    n_rows=Q.shape[0], workers=workers)
     comm = resolve_comm(distributed)
-    c = _Radius(float(radius), space)
+    c = _Radius(to_dissimilarity(float(radius), metric), space, strict=bool(strict))
     _sweep_general(space, [c], chunk, comm, progress, exclude, workers)
     n = Q.shape[0]
     parts = sorted(c.parts, key=lambda p: p[0])  # workers finish blocks in any order

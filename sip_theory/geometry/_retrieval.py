@@ -159,6 +159,7 @@ def link_retrieval(
     metric: str | None = None,
     isolated: str = "exclude",
     micro_ap: bool = True,
+    exclude=None,
     neighbors=None,
     **engine,
 ) -> LinkRetrievalResult:
@@ -180,8 +181,16 @@ def link_retrieval(
     micro_ap : bool, default True
         Compute micro AP, which needs counts over all n(n-1)/2 pairs (one more sort
         of all pair distances); ``False`` leaves ``ap_micro`` NaN.
+    exclude : same types as ``graph``, optional
+        Known links removed from the candidates (the "filtered" protocol of link
+        prediction): to score held-out edges, pass them as ``graph`` and the
+        training edges as ``exclude``, so a training link is not counted against
+        the model for being close. Every score is then computed over the
+        candidates alone (ranks, the k nearest, micro AP's pairs). Must share no
+        edge with ``graph``. Masked inside the sweep: memory stays O(n k + m + |exclude|).
     neighbors : Neighbors, optional
-        From :func:`compute_neighbors` with this graph and ``k >= max(ks)``.
+        From :func:`compute_neighbors` with this graph, this ``exclude`` and
+        ``k >= max(ks)``.
     **engine
         ``device``, ``dtype``, ``chunk_size``, ``memory_budget``, ``progress``,
         ``distributed`` as in :func:`compute_neighbors`.
@@ -193,13 +202,15 @@ def link_retrieval(
     Raises
     ------
     ValueError
-        A graph with another node count, a k out of range, neighbours computed
-        for another embedding, graph or metric.
+        A graph with another node count, a k out of range, ``exclude`` sharing an
+        edge with ``graph``, neighbours computed for another embedding, graph,
+        exclude or metric.
 
     Notes
     -----
-    For query i with neighbour set N(i) (deg_i = |N(i)|), let
-    rank(j) = #{l != i : d(i, l) <= d(i, j)} and L(j) = #{j' in N(i) : d(i, j') <= d(i, j)}.
+    For query i with neighbour set N(i) (deg_i = |N(i)|) and candidates C(i) (every
+    l != i not excluded for i), let rank(j) = #{l in C(i) : d(i, l) <= d(i, j)} and
+    L(j) = #{j' in N(i) : d(i, j') <= d(i, j)}.
 
     * LRAP_i = (1/deg_i) sum_{j in N(i)} L(j) / rank(j) (equal to the per-query AP);
     * nDCG_i = DCG_i / IDCG_i with discount 1/log2(1 + position), the gain of a
@@ -208,7 +219,7 @@ def link_retrieval(
       j* and every non-neighbour at the same distance (MRR is the mean of RR_i);
     * P@k_i = |kNN_k(i) & N(i)| / k and R@k_i = |kNN_k(i) & N(i)| / deg_i with kNN
       ordered by (distance, index);
-    * micro AP ranks all n(n-1)/2 pairs by distance, relevant = linked:
+    * micro AP ranks all n(n-1)/2 candidate pairs by distance, relevant = linked:
       AP = (1/m) sum_{edges e} TP(<= d_e) / #pairs(<= d_e).
 
     Invariances (Euclidean metric): sample permutation (with the graph permuted
@@ -226,18 +237,28 @@ def link_retrieval(
     >>> r = link_retrieval(X, [(0, 2), (1, 3)], ks=(1, 2))
     >>> round(r.lrap, 4), round(r.mrr, 4), r.precision_at
     (0.4167, 0.4167, {1: 0.0, 2: 0.25})
+
+    Held-out edge (0, 2) among the candidates left once links (0, 1), (1, 2) are known:
+
+    >>> X = np.array([[0.0], [1.0], [2.0], [10.0]])
+    >>> link_retrieval(X, [(0, 2)], ks=(1,)).lrap
+    0.5
+    >>> link_retrieval(X, [(0, 2)], exclude=[(0, 1), (1, 2)], ks=(1,)).lrap
+    1.0
     """
     engine = _engine(engine)
     X = prepare(embeddings, device=engine.get("device"), dtype=engine.get("dtype"))
     n = int(X.shape[0])
     g = as_sample_graph(graph, n_nodes=n, name="graph")
+    ex = None if exclude is None else as_sample_graph(exclude, n_nodes=n, name="exclude")
     isolated = check_isolated(isolated)
     ks = tuple(int(k) for k in ks)
     if any(k < 1 or k > n - 1 for k in ks):
         raise ValueError(f"ks must be integers in [1, {n - 1}], got {ks}")
     kmax = max(ks, default=1)
     nb, metric = get_neighbors(X, neighbors=neighbors, metric=metric, k=kmax, graph=g,
-                               need_edges=True, need_pairs=bool(micro_ap), engine=engine)
+                               need_edges=True, need_pairs=bool(micro_ap), exclude=ex,
+                               engine=engine)
     per = _per_node(nb, n)
     deg = np.diff(nb.edges.indptr)
     has = deg > 0

@@ -50,7 +50,8 @@ class SampleGraph:
 
     Build one with a constructor that names its input:
     :meth:`from_edges`, :meth:`from_scipy`, :meth:`from_dense`,
-    :meth:`from_networkx`, :meth:`read_edgelist`, or one of the family
+    :meth:`from_networkx`, :func:`~sip_theory.graphs.read_edgelist` (its
+    counterpart :func:`~sip_theory.graphs.write_edgelist` writes one), or one of the family
     constructors in :mod:`sip_theory.graphs`. The ``SampleGraph(adjacency)``
     call itself accepts a scipy sparse matrix or a dense square array.
 
@@ -384,13 +385,6 @@ class SampleGraph:
                 )
         return cls(mat, **kwargs)
 
-    @classmethod
-    def read_edgelist(cls, path, **kwargs) -> SampleGraph:
-        """Read an edge-list file (TSV/CSV, string ids allowed); see :func:`read_edgelist`."""
-        from ._io import read_edgelist
-
-        return read_edgelist(path, **kwargs)
-
     # ----------------------------------------------------------------- exports
     def to_scipy(self, format: str = "csr") -> sp.spmatrix:
         """Return a copy of the symmetric adjacency matrix as a scipy sparse matrix.
@@ -468,12 +462,6 @@ class SampleGraph:
         """
         rows = np.repeat(np.arange(self._n, dtype=np.int64), np.diff(self._indptr))
         return self._data[rows < self._indices].copy()
-
-    def write_edgelist(self, path, **kwargs) -> None:
-        """Write the graph as an edge-list file; see :func:`write_edgelist`."""
-        from ._io import write_edgelist
-
-        write_edgelist(self, path, **kwargs)
 
     # -------------------------------------------------------------- properties
     @property
@@ -736,7 +724,10 @@ def as_sample_graph(graph, *, n_nodes: int | None = None, name: str = "graph") -
                 f"{name} must be a SampleGraph, scipy sparse adjacency, networkx graph or "
                 f"(m, 2) edge array; got {type(graph).__name__} with shape {arr.shape}"
             )
-        g = SampleGraph.from_edges(arr, n_nodes=n_nodes, duplicates="merge")
+        try:
+            g = SampleGraph.from_edges(arr, n_nodes=n_nodes, duplicates="merge")
+        except ValueError as exc:  # name the argument, not from_edges' own
+            raise ValueError(f"{name}: {exc}") from None
     if n_nodes is not None and g.n_nodes != n_nodes:
         raise ValueError(f"{name} has {g.n_nodes} nodes but {n_nodes} were expected")
     return g

@@ -12,7 +12,6 @@ from sip_theory.cli import main
 from sip_theory.data import load_cora
 from sip_theory.experiments import (
     cora_spec,
-    heldout_link_retrieval,
     run_experiment,
     select_lambda,
     split_edges,
@@ -81,24 +80,8 @@ def test_run_record_pretraining_graph_is_the_graph_minus_its_heldout_edges(tiny_
 
 # ------------------------------------------------------------------------ held-out ranking
 @settings(max_examples=15, deadline=None)
-@given(seed=st.integers(0, 10_000), n=st.integers(6, 25), levels=st.integers(2, 5))
-def test_heldout_retrieval_without_known_edges_equals_link_retrieval(seed, n, levels):
-    rng = np.random.default_rng(seed)
-    x = rng.integers(0, levels, size=(n, 2)).astype(float)  # many tied distances
-    edges = np.array([(i, j) for i in range(n) for j in range(i + 1, n) if rng.random() < 0.3]
-                     + [(0, 1)])
-    g = SampleGraph.from_edges(edges, n_nodes=n, duplicates="merge")
-    a = heldout_link_retrieval(x, g, ks=(1, 3))
-    b = link_retrieval(x, g, ks=(1, 3))
-    for key in ("lrap", "ndcg", "mrr", "ap_micro"):
-        assert getattr(a, key) == pytest.approx(getattr(b, key), abs=1e-12), key
-    assert a.precision_at == pytest.approx(b.precision_at, abs=1e-12)
-    assert a.recall_at == pytest.approx(b.recall_at, abs=1e-12)
-
-
-@settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 10_000))
-def test_heldout_lrap_equals_sklearn_with_known_edges_scored_last(seed):
+def test_filtered_lrap_equals_sklearn_with_known_edges_scored_last(seed):
     rng = np.random.default_rng(seed)
     n = 30
     x = rng.integers(0, 3, size=(n, 3)).astype(float)
@@ -106,7 +89,7 @@ def test_heldout_lrap_equals_sklearn_with_known_edges_scored_last(seed):
                      + [(0, 1), (2, 3)])
     edges = SampleGraph.from_edges(edges, n_nodes=n, duplicates="merge")
     s = split_edges(edges, test_fraction=0.3, val_fraction=0.0, seed=seed)
-    r = heldout_link_retrieval(x, s.test_edges, known=s.pt_graph, ks=(1,))
+    r = link_retrieval(x, s.test_edges, exclude=s.pt_graph, ks=(1,))
     d = np.sqrt(((x[:, None] - x[None]) ** 2).sum(-1))
     score = -d
     score[np.eye(n, dtype=bool) | (s.pt_graph.to_dense() > 0)] = -1e9  # never outranks
@@ -118,8 +101,8 @@ def test_heldout_lrap_equals_sklearn_with_known_edges_scored_last(seed):
 
 def test_excluding_a_known_neighbour_raises_the_heldout_rank():
     x = np.array([[0.0], [1.0], [2.0], [10.0]])
-    before = heldout_link_retrieval(x, [(0, 2)], ks=(1,))
-    after = heldout_link_retrieval(x, [(0, 2)], known=[(0, 1)], ks=(1,))
+    before = link_retrieval(x, [(0, 2)], ks=(1,))
+    after = link_retrieval(x, [(0, 2)], exclude=[(0, 1)], ks=(1,))
     # query 0: paper 1 was ranked before paper 2; once known, it leaves the candidates
     assert before.per_node["reciprocal_rank"][0] == 0.5
     assert after.per_node["reciprocal_rank"][0] == 1.0
@@ -128,8 +111,8 @@ def test_excluding_a_known_neighbour_raises_the_heldout_rank():
 
 
 def test_heldout_edge_also_known_is_rejected_naming_the_arguments():
-    with pytest.raises(ValueError, match="heldout and known"):
-        heldout_link_retrieval(np.eye(3), [(0, 1)], known=[(0, 1), (1, 2)], ks=(1,))
+    with pytest.raises(ValueError, match="exclude shares 1 edge"):
+        link_retrieval(np.eye(3), [(0, 1)], exclude=[(0, 1), (1, 2)], ks=(1,))
 
 
 # ---------------------------------------------------------------------- label-free choice

@@ -7,9 +7,9 @@ import numpy as np
 from sip_theory.experiments._theorem import (
     THEOREM_LAMBDAS,
     premise_and_conclusion,
-    run_theorem_experiment,
     theorem_specs,
 )
+from sip_theory.experiments._theorem_command import run_theorem_experiment
 from sip_theory.graphs import cliques_from_labels
 
 

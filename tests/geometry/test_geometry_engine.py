@@ -148,15 +148,18 @@ def test_knn_against_a_reference_set_keeps_self_matches():
     assert (i2[:, 0] == np.arange(7)).all() and (d2 == 0).all()
 
 
-def test_radius_neighbors_equal_bruteforce_inclusive_and_ordered():
+@pytest.mark.parametrize("strict", [True, False])
+def test_radius_neighbors_equal_bruteforce_and_ordered(strict):
     X = np.random.default_rng(7).integers(-2, 3, size=(20, 2)).astype(float)
     D = dense(X)
-    ptr, ind, dist = radius_neighbors(X, 1.5, chunk_size=3)
+    # r = 1 is the distance of many pairs: strict leaves them out, inclusive keeps them
+    ptr, ind, dist = radius_neighbors(X, 1.0, chunk_size=3, strict=strict)
     for i in range(20):
-        row = np.flatnonzero(D[i] <= 1.5)
+        row = np.flatnonzero(D[i] < 1.0 if strict else D[i] <= 1.0)
         row = row[np.lexsort((row, D[i, row]))]
         assert (ind[ptr[i]:ptr[i + 1]] == row).all()
         assert (dist[ptr[i]:ptr[i + 1]] == D[i, row]).all()
+    assert (D == 1.0).any()  # the boundary case is present
 
 
 def test_iter_distance_blocks_tile_the_distance_matrix():

@@ -21,7 +21,7 @@ from sip_theory.geometry import (
     link_retrieval,
     radius_neighbors,
 )
-from sip_theory.graphs import SampleGraph
+from sip_theory.graphs import SampleGraph, radius_graph
 
 
 def exact_matrix(X, metric):
@@ -79,21 +79,26 @@ def test_every_engine_result_equals_the_exact_brute_force(edge_statistics_match,
 
 
 @settings(max_examples=25, deadline=None)
-@given(tied_float_points(), st.sampled_from(["euclidean", "sqeuclidean", "cosine"]),
-       st.integers(1, 30))
-def test_radius_lists_equal_the_exact_brute_force(data, metric, chunk):
+@given(tied_float_points(), st.sampled_from(["euclidean", "sqeuclidean", "cosine", "dot"]),
+       st.integers(1, 30), st.booleans())
+def test_radius_lists_equal_the_exact_brute_force(data, metric, chunk, strict):
     X, _ = data
     if metric == "cosine" and (np.linalg.norm(X.astype(np.float64), axis=1) == 0).any():
         return
     D = exact_matrix(X, metric)
     finite = np.sort(D[np.isfinite(D)])
-    r = float(finite[len(finite) // 3])  # a radius that is some pair's exact distance
-    ptr, ind, dist = radius_neighbors(X, r, metric=metric, chunk_size=chunk)
+    d_r = float(finite[len(finite) // 3])  # a radius that is some pair's exact distance
+    r = -d_r if metric == "dot" else d_r  # "dot" takes a similarity threshold
+    ptr, ind, dist = radius_neighbors(X, r, metric=metric, chunk_size=chunk, strict=strict)
     for i in range(X.shape[0]):
-        row = np.flatnonzero(D[i] <= r)
+        row = np.flatnonzero(D[i] < d_r if strict else D[i] <= d_r)
         row = row[np.lexsort((row, D[i, row]))]
         assert ind[ptr[i]:ptr[i + 1]].tolist() == row.tolist()
         assert (dist[ptr[i]:ptr[i + 1]] == D[i, row].astype(X.dtype)).all()
+    if strict:  # the convention of radius_graph: the same pairs at the same radius
+        rows = np.repeat(np.arange(X.shape[0]), np.diff(ptr))
+        pairs = sorted((int(a), int(b)) for a, b in zip(rows, ind, strict=True) if a < b)
+        assert radius_graph(X, r, metric=metric).edges().tolist() == [list(p) for p in pairs]
 
 
 def collapsed_case(metric="euclidean", n=300, seed=0):

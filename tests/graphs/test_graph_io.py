@@ -74,5 +74,5 @@ def test_missing_file_raises_file_not_found(tmp_path):
 def test_written_file_is_one_line_per_edge(tmp_path):
     g = SampleGraph.from_edges(np.array([[0, 1], [1, 2]]), n_nodes=4)
     path = tmp_path / "g.tsv"
-    g.write_edgelist(path)
+    write_edgelist(g, path)
     assert path.read_text() == "0\t1\n1\t2\n"
