@@ -11,9 +11,12 @@ recovery (:func:`graph_recovery` ...), fine-tuning probes (:func:`knn_probe`,
 (:func:`knn_local_consistency`), spread and collapse (:func:`alignment`,
 :func:`uniformity`, :func:`rankme`, :func:`nc1`, :func:`cdnv`),
 neighbourhood preservation (:func:`trustworthiness`, :func:`continuity`), and
-the one-pass :func:`geometry_report`.
+the one-pass :func:`geometry_report`. Engine options (``device``, ``chunk_size``,
+``memory_budget`` ...) are keyword arguments of every metric, and
+:func:`config_context` sets their defaults for a block of code.
 """
 
+from ._common import config_context, get_config
 from ._consistency import LCComparison, knn_graph_from_neighbors, knn_local_consistency
 from ._engine import METRICS, chunk_size_for
 from ._linear import LinearProbeResult, fit_logistic_regression, linear_probe
@@ -56,6 +59,8 @@ from ._trust import (
 )
 
 __all__ = [
+    "config_context",
+    "get_config",
     "METRICS",
     "RANKME_VARIANTS",
     "EdgeStats",

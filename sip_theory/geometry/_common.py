@@ -1,18 +1,29 @@
-"""Shared plumbing of the metric functions: one way to obtain a :class:`Neighbors`."""
+"""Shared plumbing of the metric functions: engine options, and one way to get a Neighbors.
+
+Every metric takes the engine's options as keyword arguments (``device``,
+``dtype``, ``chunk_size``, ``memory_budget``, ``progress``, ``distributed``).
+:func:`engine_options` is their one validator; :func:`config_context` sets
+their defaults for a block of code (scikit-learn's ``config_context`` style),
+so a pipeline of metrics need not repeat them.
+"""
 
 from __future__ import annotations
+
+import contextlib
+import contextvars
+from collections.abc import Iterator
 
 import numpy as np
 
 from .._serialization import finite_or_none  # re-exported: the one JSON-safe float
 from .._validation import check_labels, check_one_of
-from ._arrays import DEFAULT_MEMORY_BUDGET, as_tensor2d
+from ._arrays import DEFAULT_MEMORY_BUDGET, as_tensor2d, parse_memory
 from ._neighbors import Neighbors, compute_neighbors
 
-__all__ = ["ENGINE_DEFAULTS", "ISOLATED_POLICIES", "finite_or_none", "get_neighbors",
-           "label_codes", "prepare"]
+__all__ = ["ENGINE_DEFAULTS", "ISOLATED_POLICIES", "config_context", "engine_options",
+           "finite_or_none", "get_config", "get_neighbors", "label_codes", "prepare"]
 
-#: keyword options every metric forwards to the engine
+#: keyword options every metric forwards to the engine, with their built-in defaults
 ENGINE_DEFAULTS = {
     "device": None,
     "dtype": None,
@@ -21,6 +32,85 @@ ENGINE_DEFAULTS = {
     "progress": False,
     "distributed": "auto",
 }
+
+_CONFIG: contextvars.ContextVar[dict] = contextvars.ContextVar("sip_theory_geometry_config",
+                                                                default=ENGINE_DEFAULTS)
+
+
+def _check_option_values(options: dict) -> None:
+    """Early, one-line errors for the options whose misuse would surface deep in a sweep
+    (device, dtype and distributed are checked where they are resolved)."""
+    if options.get("chunk_size") is not None:
+        c = options["chunk_size"]
+        if isinstance(c, bool) or not isinstance(c, (int, np.integer)) or c < 1:
+            raise ValueError(f"chunk_size must be a positive integer, got {c!r}")
+    if "memory_budget" in options:
+        parse_memory(options["memory_budget"])
+
+
+def engine_options(engine: dict) -> dict:
+    """The full engine options of one call: ``engine`` over the configured defaults.
+
+    Unknown keys raise ``TypeError`` naming them (as Python does for a bad keyword),
+    bad values ``ValueError`` naming the option.
+
+    Examples
+    --------
+    >>> engine_options({"chunk_size": 64})["chunk_size"]
+    64
+    >>> engine_options({"chunksize": 64})
+    Traceback (most recent call last):
+    ...
+    TypeError: unexpected keyword argument(s): chunksize
+    """
+    unknown = set(engine) - set(ENGINE_DEFAULTS)
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+    _check_option_values(engine)
+    return {**_CONFIG.get(), **engine}
+
+
+def get_config() -> dict:
+    """The engine defaults in force here (see :func:`config_context`).
+
+    Examples
+    --------
+    >>> get_config()["memory_budget"]
+    536870912
+    """
+    return dict(_CONFIG.get())
+
+
+@contextlib.contextmanager
+def config_context(**options) -> Iterator[dict]:
+    """Set engine defaults for every geometry metric called inside the block.
+
+    Options given to a call still win. Nested blocks stack; the previous defaults
+    return on exit, also on an exception. Thread- and asyncio-safe (a context
+    variable).
+
+    Parameters
+    ----------
+    **options
+        Any of ``device``, ``dtype``, ``chunk_size``, ``memory_budget``,
+        ``progress``, ``distributed``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sip_theory.geometry import knn_probe
+    >>> with config_context(memory_budget="64MiB", chunk_size=2):
+    ...     get_config()["chunk_size"], knn_probe(np.eye(4), [0, 0, 1, 1], k=1).k
+    (2, 1)
+    >>> get_config()["chunk_size"] is None
+    True
+    """
+    token = _CONFIG.set({**_CONFIG.get(), **engine_options(options)})
+    try:
+        yield get_config()
+    finally:
+        _CONFIG.reset(token)
+
 
 ISOLATED_POLICIES = ("exclude", "zero", "one")
 
@@ -38,7 +128,7 @@ def get_neighbors(X, *, neighbors, metric, k=1, graph=None, need_edges=False,
     metric that differs from the precomputed one raises. ``exclude`` (a SampleGraph
     or None) must be the one ``neighbors`` were computed with.
     """
-    engine = {**ENGINE_DEFAULTS, **(engine or {})}
+    engine = engine_options(engine or {})
     if neighbors is not None:
         if not isinstance(neighbors, Neighbors):
             raise TypeError(

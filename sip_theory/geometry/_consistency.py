@@ -15,7 +15,7 @@ import numpy as np
 
 from .._serialization import ToDictMixin
 from .._validation import check_one_of, check_positive_int
-from ._common import ENGINE_DEFAULTS, get_neighbors, prepare
+from ._common import engine_options, get_neighbors, prepare
 
 __all__ = ["LCComparison", "knn_graph_from_neighbors", "knn_local_consistency"]
 
@@ -168,9 +168,7 @@ def knn_local_consistency(
     from ..graphs import as_sample_graph
     from ..theory import edge_homophily, local_consistency
 
-    unknown = set(engine) - set(ENGINE_DEFAULTS)
-    if unknown:
-        raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+    engine = engine_options(engine)
     X = prepare(embeddings, device=engine.get("device"), dtype=engine.get("dtype"))
     n = int(X.shape[0])
     k = check_positive_int(k, name="k")

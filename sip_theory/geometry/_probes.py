@@ -18,18 +18,12 @@ from scipy.stats import rankdata
 from .._serialization import ToDictMixin
 from .._validation import check_one_of, check_positive_int
 from ._arrays import like_input
-from ._common import ENGINE_DEFAULTS, get_neighbors, label_codes, prepare
+from ._common import engine_options, get_neighbors, label_codes, prepare
 
 __all__ = ["KNNProbeResult", "knn_accuracy", "knn_macro_auroc", "knn_probe", "macro_ovr_auroc"]
 
 WEIGHTS = ("distance", "uniform")
 
-
-def _engine(engine):
-    unknown = set(engine) - set(ENGINE_DEFAULTS)
-    if unknown:
-        raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
-    return engine
 
 
 def _binary_auroc(positive: np.ndarray, score: np.ndarray) -> float:
@@ -202,7 +196,7 @@ def knn_probe(
     >>> r.protocol, r.predictions.tolist(), r.accuracy
     ('given', [0, 1], 1.0)
     """
-    engine = _engine(engine)
+    engine = engine_options(engine)
     check_one_of(weights, WEIGHTS, name="weights")
     X = prepare(embeddings, device=engine.get("device"), dtype=engine.get("dtype"))
     n = int(X.shape[0])

@@ -19,7 +19,7 @@ from .._validation import check_one_of, check_positive_int
 from ..theory import RecoveryReport
 from ..theory._theorem1 import _radius_below, _realized_radius
 from ._arrays import like_input
-from ._common import ENGINE_DEFAULTS, get_neighbors, prepare
+from ._common import engine_options, get_neighbors, prepare
 
 __all__ = [
     "GraphRecoveryResult",
@@ -32,12 +32,6 @@ __all__ = [
 
 KNN_MODES = ("union", "mutual", "directed")
 
-
-def _engine(engine):
-    unknown = set(engine) - set(ENGINE_DEFAULTS)
-    if unknown:
-        raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
-    return engine
 
 
 @dataclass(frozen=True)
@@ -215,7 +209,7 @@ def graph_recovery(
     >>> radius_graph(X, r.radius).edges().tolist()
     [[0, 1], [1, 2]]
     """
-    engine = _engine(engine)
+    engine = engine_options(engine)
     from ..graphs import as_sample_graph
 
     X = prepare(embeddings, device=engine.get("device"), dtype=engine.get("dtype"))
@@ -255,7 +249,7 @@ def recovery_margin(embeddings, graph, *, metric=None, neighbors=None, **engine)
     """
     from ..graphs import as_sample_graph
 
-    engine = _engine(engine)
+    engine = engine_options(engine)
     X = prepare(embeddings, device=engine.get("device"), dtype=engine.get("dtype"))
     g = as_sample_graph(graph, n_nodes=int(X.shape[0]), name="graph")
     nb, _ = get_neighbors(X, neighbors=neighbors, metric=metric, k=1, graph=g,
@@ -310,7 +304,7 @@ def knn_graph_precision_recall(embeddings, graph, *, k: int = 5, mode: str = "un
     """
     from ..graphs import as_sample_graph
 
-    engine = _engine(engine)
+    engine = engine_options(engine)
     check_one_of(mode, KNN_MODES, name="mode")
     X = prepare(embeddings, device=engine.get("device"), dtype=engine.get("dtype"))
     n = int(X.shape[0])

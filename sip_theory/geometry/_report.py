@@ -11,7 +11,7 @@ import torch
 from .._serialization import ToDictMixin, to_jsonable
 from .._validation import check_positive_int
 from ._arrays import single_thread_if_small
-from ._common import ENGINE_DEFAULTS, label_codes, prepare
+from ._common import engine_options, label_codes, prepare
 from ._consistency import LCComparison, knn_local_consistency
 from ._linear import LinearProbeResult, linear_probe
 from ._neighbors import compute_neighbors
@@ -256,9 +256,7 @@ def geometry_report(
     >>> rep.knn_probe.accuracy, rep.consistency.lc_graph, rep.recovery.auroc > 0.7
     (1.0, 1.0, True)
     """
-    unknown = set(engine) - set(ENGINE_DEFAULTS)
-    if unknown:
-        raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+    engine = engine_options(engine)
     X0 = prepare(embeddings, device=engine.get("device"), dtype=engine.get("dtype"))
     # small problems: one torch thread (thread start-up and barriers would dominate)
     with single_thread_if_small(float(X0.shape[0]) ** 2 * X0.shape[1], X0.device):
@@ -275,10 +273,7 @@ def _geometry_report(embeddings, graph, labels, *, inputs, metric, k, ks, probe_
     from ..graphs import as_sample_graph
     from ..theory import edge_homophily, node_homophily
 
-    unknown = set(engine) - set(ENGINE_DEFAULTS)
-    if unknown:
-        raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
-    engine = {**ENGINE_DEFAULTS, **engine}
+    engine = engine_options(engine)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     X = prepare(embeddings, device=engine["device"], dtype=engine["dtype"])

@@ -21,7 +21,7 @@ import numpy as np
 from .._serialization import ToDictMixin
 from ..graphs import as_sample_graph
 from ._arrays import like_input
-from ._common import ENGINE_DEFAULTS, check_isolated, get_neighbors, prepare
+from ._common import check_isolated, engine_options, get_neighbors, prepare
 
 __all__ = [
     "LinkRetrievalResult",
@@ -34,12 +34,6 @@ __all__ = [
     "link_retrieval",
 ]
 
-
-def _engine(engine: dict) -> dict:
-    unknown = set(engine) - set(ENGINE_DEFAULTS)
-    if unknown:
-        raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
-    return engine
 
 
 @dataclass(frozen=True, eq=False)
@@ -246,7 +240,7 @@ def link_retrieval(
     >>> link_retrieval(X, [(0, 2)], exclude=[(0, 1), (1, 2)], ks=(1,)).lrap
     1.0
     """
-    engine = _engine(engine)
+    engine = engine_options(engine)
     X = prepare(embeddings, device=engine.get("device"), dtype=engine.get("dtype"))
     n = int(X.shape[0])
     g = as_sample_graph(graph, n_nodes=n, name="graph")

@@ -9,7 +9,7 @@ import torch
 
 from .._validation import check_one_of
 from ._arrays import like_input, parse_memory
-from ._common import ENGINE_DEFAULTS, get_neighbors, label_codes, prepare
+from ._common import engine_options, get_neighbors, label_codes, prepare
 from ._distributed import resolve_comm
 from ._engine import _chunk, _Space, _sweep, cpu_workers
 
@@ -20,13 +20,6 @@ RANKME_VARIANTS = ("garrido2023", "roy_vetterli2007", "centered", "squared")
 
 # above this n * d * min(n, d), singular values come from the Gram matrix (tests lower it)
 _SVD_LIMIT = 2e9
-
-
-def _check_engine(engine):
-    unknown = set(engine) - set(ENGINE_DEFAULTS)
-    if unknown:
-        raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
-    return {**ENGINE_DEFAULTS, **engine}
 
 
 def alignment(embeddings, graph, *, alpha: float = 2.0, normalize: bool = True,
@@ -111,7 +104,7 @@ def uniformity(embeddings, *, t: float = 2.0, normalize: bool = True, neighbors=
     >>> round(float(uniformity(np.array([[1.0, 0.0], [-1.0, 0.0]]))), 6)  # -t * 2^2
     -8.0
     """
-    engine = _check_engine(engine)
+    engine = engine_options(engine)
     X = prepare(embeddings, device=engine["device"], dtype=engine["dtype"])
     n = int(X.shape[0])
     if n < 2:

@@ -10,7 +10,7 @@ import torch
 from .._serialization import ToDictMixin
 from .._validation import check_positive_int
 from ._arrays import SMALL_WORK, like_input, single_thread_if_small
-from ._common import ENGINE_DEFAULTS, prepare
+from ._common import engine_options, prepare
 from ._distributed import resolve_comm
 from ._engine import _KNN, _Block, _check_metric, _chunk, _Space, cpu_workers, run_blocks
 
@@ -109,10 +109,7 @@ def neighborhood_preservation(
     >>> r.trustworthiness, r.continuity
     (1.0, 1.0)
     """
-    unknown = set(engine) - set(ENGINE_DEFAULTS)
-    if unknown:
-        raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
-    engine = {**ENGINE_DEFAULTS, **engine}
+    engine = engine_options(engine)
     _check_metric(metric)
     _check_metric(input_metric)
     E = prepare(embeddings, device=engine["device"], dtype=engine["dtype"])

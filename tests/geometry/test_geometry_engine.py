@@ -281,3 +281,56 @@ def test_neighbors_refuse_other_embeddings_and_graphs():
         link_retrieval(X, [(0, 1), (2, 3)], ks=(5,), neighbors=nb)
     with pytest.raises(ValueError, match="metric='cosine'"):
         link_retrieval(X, [(0, 1), (2, 3)], ks=(1,), neighbors=nb, metric="cosine")
+
+
+# ----------------------------------------------------------------------------- engine options
+def test_one_validator_names_unknown_and_bad_options():
+    from sip_theory.geometry import geometry_report, graph_recovery, knn_probe, link_retrieval
+
+    X = np.arange(8, dtype=np.float64)[:, None]
+    g = [(0, 1), (2, 3)]
+    for call in (lambda **o: link_retrieval(X, g, ks=(1,), **o),
+                 lambda **o: knn_probe(X, [0, 1] * 4, k=1, **o),
+                 lambda **o: graph_recovery(X, g, **o),
+                 lambda **o: geometry_report(X, g, [0, 1] * 4, linear=False, **o)):
+        with pytest.raises(TypeError, match="unexpected keyword argument\\(s\\): chunksize"):
+            call(chunksize=2)
+        with pytest.raises(ValueError, match="chunk_size must be a positive integer"):
+            call(chunk_size=0)
+        with pytest.raises(ValueError, match="memory_budget must look like"):
+            call(memory_budget="lots")
+
+
+def test_config_context_sets_defaults_that_calls_override_and_restores_them():
+    from sip_theory.geometry import config_context, get_config, link_retrieval
+
+    X = np.random.default_rng(0).normal(size=(30, 3))
+    g = [(i, i + 1) for i in range(29)]
+    base = link_retrieval(X, g, ks=(1,))
+    seen = []
+    import sip_theory.geometry._neighbors as nbmod
+
+    real = nbmod._sweep_neighbors
+
+    def spy(*a, **kw):
+        seen.append(kw["chunk_size"])
+        return real(*a, **kw)
+
+    nbmod._sweep_neighbors = spy
+    try:
+        with config_context(chunk_size=7):
+            inside = link_retrieval(X, g, ks=(1,))
+            link_retrieval(X, g, ks=(1,), chunk_size=3)  # the call wins
+            with config_context(chunk_size=5):
+                link_retrieval(X, g, ks=(1,))
+            link_retrieval(X, g, ks=(1,))
+        with pytest.raises(RuntimeError), config_context(chunk_size=9):
+            raise RuntimeError
+        link_retrieval(X, g, ks=(1,))
+    finally:
+        nbmod._sweep_neighbors = real
+    assert seen == [7, 3, 5, 7, None]
+    assert get_config()["chunk_size"] is None
+    assert inside.to_dict() == base.to_dict()  # results do not depend on the blocking
+    with pytest.raises(TypeError, match="chunksize"), config_context(chunksize=2):
+        pass
