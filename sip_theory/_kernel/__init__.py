@@ -15,6 +15,11 @@ metrics) draws its conventions from here:
 * :func:`fast_error_bound`: a rigorous bound on how far a fast value (the
   expansion |x|^2 + |y|^2 - 2 x.y, or 1 - x.y/(|x||y|), computed by one matrix
   product in float32 or float64) can lie from the exact value.
+* :class:`PairSpace`: the sweep kernel. Query and reference points prepared for
+  one metric, their fast distance blocks (numpy arrays or torch tensors, CPU or
+  GPU), the rounding bounds, and the graph-free exact selectors (k nearest,
+  within a threshold, exact values near thresholds, exact row minima) that
+  ``graphs``, ``theory`` and ``geometry`` all decide with.
 
 The exactness rule every consumer follows: a decision (is this pair nearer than
 that one, is it within the radius, which k are nearest) is made on fast values
@@ -23,7 +28,7 @@ every other pair is recomputed with the exact formula. So the results equal a
 brute force over the exact values, whatever the blocking and whether or not a
 graph is given.
 
-This package imports numpy only; the torch function imports torch when called.
+This package imports numpy only; torch is imported when a tensor first arrives.
 """
 
 from ._exact import (
@@ -34,9 +39,11 @@ from ._exact import (
     fast_error_factor,
 )
 from ._metrics import METRICS, check_metric, from_dissimilarity, to_dissimilarity
+from ._space import PairSpace, inverse_norms
 
 __all__ = [
     "METRICS",
+    "PairSpace",
     "band",
     "check_metric",
     "exact_dissimilarities",
@@ -44,5 +51,6 @@ __all__ = [
     "fast_error_bound",
     "fast_error_factor",
     "from_dissimilarity",
+    "inverse_norms",
     "to_dissimilarity",
 ]

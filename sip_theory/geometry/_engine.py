@@ -42,7 +42,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 
-from .._kernel import METRICS, band, exact_dissimilarities_torch, fast_error_factor
+from .._kernel import METRICS, PairSpace, inverse_norms
 from .._validation import check_one_of, check_positive_int
 from ._arrays import DEFAULT_MEMORY_BUDGET, SMALL_WORK, parse_memory, single_thread_if_small
 from ._distributed import Comm
@@ -234,178 +234,6 @@ def _sort_and_count(buf, thresholds, extra=None) -> tuple:
     return le, lt, ex
 
 
-def _sqrt_(t: torch.Tensor) -> torch.Tensor:
-    """In-place square root, correctly rounded (numpy's on CPU: torch's float64 CPU sqrt
-    can be one ulp off, which would split ties that other libraries keep)."""
-    if t.device.type == "cpu" and t.is_contiguous():
-        a = t.numpy()
-        np.sqrt(a, out=a)
-        return t
-    return t.sqrt_()
-
-
-# ----------------------------------------------------------------------------- the space
-class _Space:
-    """Query and reference points prepared for one metric (norms precomputed)."""
-
-    def __init__(self, queries: torch.Tensor, reference: torch.Tensor | None, metric: str,
-                 *, need_inv_norm: bool = False, name: str = "embeddings", exclude=None):
-        self.Q = queries
-        self.R = queries if reference is None else reference
-        self.same = reference is None
-        self.metric = metric
-        self.n_queries = int(self.Q.shape[0])
-        self.n_columns = int(self.R.shape[0])
-        self.dtype = self.Q.dtype
-        self.device = self.Q.device
-        d = int(self.Q.shape[1])
-        self.sq_q = self.sq_r = None
-        self.inv_q = self.inv_r = None
-        if metric in ("euclidean", "sqeuclidean"):
-            self.sq_q = (self.Q * self.Q).sum(1)
-            self.sq_r = self.sq_q if self.same else (self.R * self.R).sum(1)
-            self._sq_r_max = float(self.sq_r.max())
-        if metric == "cosine" or need_inv_norm:
-            self.inv_q = self._inv_norm(self.Q, name)
-            self.inv_r = self.inv_q if self.same else self._inv_norm(self.R, "reference")
-        # relative size below which |x|^2+|y|^2-2x.y is recomputed from x - y
-        self.rel_tol = 8.0 * max(d, 16) * torch.finfo(self.dtype).eps
-        self.eps = float(torch.finfo(self.dtype).eps)
-        self.error_factor = fast_error_factor(d, self.dtype)
-        self._row_error: torch.Tensor | None = None
-        # excluded pairs (CSR over the query rows, both directions for a square space) are at
-        # +inf in every block and every exact recomputation: consumers never see them
-        self._ex_indptr = self._ex_cols = self._ex_keys = None
-        if exclude is not None:
-            indptr, indices = exclude
-            self._ex_indptr = np.asarray(indptr, dtype=np.int64)
-            self._ex_cols = torch.as_tensor(np.array(indices, dtype=np.int64),
-                                            device=self.device)
-            rows = torch.as_tensor(np.repeat(np.arange(self.n_queries), np.diff(self._ex_indptr)),
-                                   device=self.device)
-            self._ex_keys = rows * self.n_columns + self._ex_cols  # sorted: CSR is row-major
-
-    # -- the exactness rule: fast values within a rounding bound of a decision are redone
-    def exact(self, qi: torch.Tensor, rj: torch.Tensor) -> torch.Tensor:
-        """Exact float64 dissimilarities of the pairs (Q[qi], R[rj]) (the kernel's formula);
-        +inf for excluded pairs."""
-        out = exact_dissimilarities_torch(self.Q, qi, rj, self.metric,
-                                          y=None if self.same else self.R)
-        if self._ex_keys is not None and self._ex_keys.numel() and out.numel():
-            key = qi * self.n_columns + rj
-            at = torch.searchsorted(self._ex_keys, key).clamp_(max=self._ex_keys.numel() - 1)
-            out = torch.where(self._ex_keys[at] == key, torch.full_like(out, math.inf), out)
-        return out
-
-    def mask_excluded(self, D: torch.Tensor, r0: int, r1: int) -> None:
-        """Set the excluded pairs of block rows [r0, r1) to +inf in place."""
-        if self._ex_indptr is None:
-            return
-        p0, p1 = int(self._ex_indptr[r0]), int(self._ex_indptr[r1])
-        if p1 == p0:
-            return
-        rows = torch.as_tensor(np.repeat(np.arange(r1 - r0), np.diff(self._ex_indptr[r0:r1 + 1])),
-                               device=D.device)
-        D[rows, self._ex_cols[p0:p1]] = math.inf
-
-    def row_error(self, r0: int, r1: int) -> torch.Tensor:
-        """Per query row, a float64 bound (native units) on |fast - exact| over all columns."""
-        if self._row_error is None:
-            f = self.error_factor * 1.01  # the norms below are themselves fast values
-            if self.metric in ("euclidean", "sqeuclidean"):
-                sq_q = self.sq_q.double()
-                err = f * (sq_q + self.sq_r.double().max())
-            elif self.metric == "cosine":
-                err = torch.full((self.n_queries,), 2.0 * f, dtype=torch.float64,
-                                 device=self.device)
-            else:
-                nq = torch.linalg.vector_norm(self.Q.double(), dim=1)
-                nr = nq if self.same else torch.linalg.vector_norm(self.R.double(), dim=1)
-                err = f * nq * nr.max()
-            self._row_error = err
-        return self._row_error[r0:r1]
-
-    def band(self, values: torch.Tensor, err: torch.Tensor) -> tuple:
-        """float64 interval holding the exact value of a pair whose fast value is ``values``
-        (and the fast value of a pair whose exact value it is)."""
-        return band(values.double(), err, self.metric, self.eps, xp=torch)
-
-    def to_fast(self, bound: torch.Tensor, up: bool) -> torch.Tensor:
-        """A float64 bound in the block dtype, rounded outwards (up or down)."""
-        t = bound.to(self.dtype)
-        toward = torch.full_like(t, math.inf if up else -math.inf)
-        wrong_side = t.double() < bound if up else t.double() > bound
-        return torch.where(wrong_side, torch.nextafter(t, toward), t)
-
-    @staticmethod
-    def _inv_norm(x: torch.Tensor, name: str) -> torch.Tensor:
-        norms = torch.linalg.vector_norm(x, dim=1)
-        zero = norms == 0
-        if bool(zero.any()):
-            rows = torch.nonzero(zero).flatten().tolist()
-            shown = ", ".join(map(str, rows[:5])) + (" ..." if len(rows) > 5 else "")
-            raise ValueError(
-                f"{name} has {len(rows)} row(s) of zero norm (rows {shown}); the cosine "
-                "distance and normalised embeddings are undefined for them"
-            )
-        return 1.0 / norms
-
-    def gram(self, r0: int, r1: int, out: torch.Tensor | None = None) -> torch.Tensor:
-        if out is None:
-            return self.Q[r0:r1] @ self.R.T
-        return torch.mm(self.Q[r0:r1], self.R.T, out=out)
-
-    def expanded(self, r0: int, r1: int, out: torch.Tensor) -> torch.Tensor:
-        """|y|^2 - 2 x.y for the block, with the column norms folded into the GEMM."""
-        return torch.addmm(self.sq_r[None, :], self.Q[r0:r1], self.R.T, beta=1.0, alpha=-2.0,
-                           out=out)
-
-    def finish(self, G: torch.Tensor, r0: int, r1: int, exclude_self: bool,
-               expanded: bool = False) -> torch.Tensor:
-        """Turn a Gram block (or, with ``expanded``, the output of :meth:`expanded`) into
-        distances in place; self entries -> +inf."""
-        b = r1 - r0
-        ar = torch.arange(b, device=self.device)
-        if self.metric in ("euclidean", "sqeuclidean"):
-            if not expanded:
-                G.mul_(-2.0).add_(self.sq_r[None, :])
-            G.add_(self.sq_q[r0:r1, None]).clamp_(min=0.0)
-            if exclude_self:
-                G[ar, ar + r0] = math.inf
-            self._refine_small(G, r0, r1)
-            if self.metric == "euclidean":
-                _sqrt_(G)
-        elif self.metric == "cosine":
-            G.mul_(self.inv_q[r0:r1, None]).mul_(self.inv_r[None, :])
-            G.neg_().add_(1.0).clamp_(0.0, 2.0)
-            if exclude_self:
-                G[ar, ar + r0] = math.inf
-        else:
-            G.neg_()
-            if exclude_self:
-                G[ar, ar + r0] = math.inf
-        self.mask_excluded(G, r0, r1)
-        return G
-
-    def _refine_small(self, D2: torch.Tensor, r0: int, r1: int) -> None:
-        """Recompute squared distances that the GEMM expansion may have cancelled away."""
-        row_min = D2.min(dim=1).values
-        bound = self.rel_tol * (self.sq_q[r0:r1] + self._sq_r_max)
-        rows = torch.nonzero(row_min <= bound).flatten()
-        if rows.numel() == 0:
-            return
-        sub = D2[rows]
-        mask = sub <= self.rel_tol * (self.sq_q[r0 + rows, None] + self.sq_r[None, :])
-        rr, cc = torch.nonzero(mask, as_tuple=True)
-        qi = r0 + rows[rr]
-        diff_sq = torch.empty(qi.shape[0], dtype=self.dtype, device=self.device)
-        step = max(1, (1 << 18) // max(1, self.Q.shape[1]))
-        for s in range(0, qi.shape[0], step):
-            diff = self.Q[qi[s:s + step]] - self.R[cc[s:s + step]]
-            diff_sq[s:s + step] = (diff * diff).sum(1)
-        D2[rows[rr], cc] = diff_sq
-
-
 class _Block:
     """One block of query rows [r0, r1) with its distances to all reference points."""
 
@@ -449,19 +277,6 @@ class _Consumer:
         pass
 
 
-def _exact_candidates(space: _Space, blk: _Block, cap: torch.Tensor):
-    """(local row, column, exact value) of every entry with fast value <= cap[row], in
-    row-major order: the candidates whose exact value may decide a row's result."""
-    rows, cols = torch.nonzero(blk.D <= cap[:, None], as_tuple=True)
-    return rows, cols, space.exact(blk.r0 + rows, cols)
-
-
-def _order_within_rows(rows, key, cols):
-    """Permutation sorting entries by (row, key, column); ``rows``/``cols`` row-major sorted."""
-    perm = torch.sort(key, stable=True).indices
-    return perm[torch.sort(rows[perm], stable=True).indices]
-
-
 class _KNN(_Consumer):
     """k nearest neighbours per query row, ordered by (exact distance, index).
 
@@ -471,25 +286,16 @@ class _KNN(_Consumer):
     recomputed exactly and ranked.
     """
 
-    def __init__(self, n: int, k: int, space: _Space):
+    def __init__(self, n: int, k: int, space: PairSpace):
         self.k = k
         self.space = space
         self.indices = torch.zeros((n, k), dtype=torch.int64, device=space.device)
         self.distances = torch.zeros((n, k), dtype=space.dtype, device=space.device)
 
     def update(self, blk: _Block) -> None:
-        sp, k = self.space, self.k
-        T = torch.topk(blk.D, k, dim=1, largest=False, sorted=True).values[:, -1]
-        err = sp.row_error(blk.r0, blk.r1)
-        _, hi = sp.band(T, err)  # every one of the k has exact value <= hi
-        _, cap = sp.band(hi, err)  # a pair with exact value <= hi has fast value <= cap
-        rows, cols, ex = _exact_candidates(sp, blk, sp.to_fast(cap, up=True))
-        perm = _order_within_rows(rows, ex, cols)
-        counts = torch.bincount(rows, minlength=blk.r1 - blk.r0)
-        starts = torch.cumsum(counts, 0) - counts
-        take = perm[starts[:, None] + torch.arange(k, device=rows.device)[None, :]]
-        self.indices[blk.r0:blk.r1] = cols[take]
-        self.distances[blk.r0:blk.r1] = ex[take].to(sp.dtype)
+        idx, ex = self.space.k_nearest(blk.D, blk.r0, self.k)
+        self.indices[blk.r0:blk.r1] = idx
+        self.distances[blk.r0:blk.r1] = ex.to(self.space.dtype)
 
     def reduce(self, comm: Comm) -> None:
         self.indices = comm.sum(self.indices)
@@ -509,7 +315,7 @@ class _EdgeRanks(_Consumer):
     """
 
     def __init__(self, indptr: np.ndarray, indices: torch.Tensor, values: torch.Tensor,
-                 space: _Space):
+                 space: PairSpace):
         self.indptr = indptr
         self.indices = indices
         self.values = values
@@ -607,7 +413,7 @@ class _EdgeRanks(_Consumer):
             _, hi = sp.band(fmin, err)  # the exact value of that pair is <= hi
             _, cap = sp.band(hi, err)
             cap = torch.where(found, cap, torch.full_like(cap, -math.inf))
-            r, c, ex = _exact_candidates(sp, blk, sp.to_fast(cap, up=True))
+            r, c, ex = sp.candidates(blk.D, blk.r0, sp.to_fast(cap, up=True))
             key = (blk.r0 + r) * sp.n_columns + c
             at = torch.searchsorted(self.keys, key).clamp(max=max(self.keys.numel() - 1, 0))
             is_edge = (self.keys[at] == key) if self.keys.numel() else torch.zeros_like(
@@ -646,7 +452,7 @@ class _PairCounts(_Consumer):
     """
 
     def __init__(self, thresholds: torch.Tensor, hist_edges: torch.Tensor | None,
-                 capacity: int, workers: int = 1, space: _Space | None = None, edges=None):
+                 capacity: int, workers: int = 1, space: PairSpace | None = None, edges=None):
         # thresholds: the sorted exact edge distances (float64). The buffers hold fast values,
         # counted against the thresholds rounded to the block dtype; each edge's own count is
         # then corrected to its exact value (edges: CSR indptr, indices, exact values)
@@ -842,13 +648,13 @@ class _PairCounts(_Consumer):
 class _Uniformity(_Consumer):
     """log-sum-exp of -t |x - y|^2 over unordered pairs, one value per block (log space)."""
 
-    def __init__(self, space: _Space, ts: Sequence[float], normalize: bool, n_blocks: int):
+    def __init__(self, space: PairSpace, ts: Sequence[float], normalize: bool, n_blocks: int):
         self.space = space
         self.ts = tuple(float(t) for t in ts)
         self.normalize = normalize
         self.lse = torch.full((len(self.ts), n_blocks), -math.inf, dtype=torch.float64)
         if normalize and space.inv_q is None:
-            space.inv_q = space.inv_r = _Space._inv_norm(space.Q, "embeddings")
+            space.inv_q = space.inv_r = inverse_norms(space.Q, "embeddings")
         if not normalize and space.sq_q is None:
             space.sq_q = space.sq_r = (space.Q * space.Q).sum(1)
 
@@ -906,8 +712,14 @@ class _Uniformity(_Consumer):
 
 
 # ----------------------------------------------------------------------------- the sweep
-def _sweep(space: _Space, consumers: list, *, chunk_size: int, comm: Comm, progress,
-           desc: str = "distances", workers: int = 1) -> int:
+def _sweep(space: PairSpace, consumers: list, *, chunk_size: int, comm: Comm, progress,
+           desc: str = "distances", workers: int = 1, exclude_self: bool | None = None) -> int:
+    """Feed every block of query rows this rank owns to the consumers, then reduce them.
+
+    ``exclude_self`` (default: the space is square) puts a point's pair with itself at +inf.
+    Returns the number of blocks.
+    """
+    exclude_self = space.same if exclude_self is None else bool(exclude_self)
     n = space.n_queries
     starts = list(range(0, n, chunk_size))
     mine = [(bi, r0) for bi, r0 in enumerate(starts) if comm.owns(bi)]
@@ -935,7 +747,7 @@ def _sweep(space: _Space, consumers: list, *, chunk_size: int, comm: Comm, progr
             G = space.gram(r0, r1, out=gram_buf[: r1 - r0])
             for c in consumers:
                 c.on_gram(bi, r0, r1, G)
-        D = space.finish(G, r0, r1, exclude_self=space.same, expanded=fold)
+        D = space.finish(G, r0, r1, exclude_self=exclude_self, expanded=fold)
         blk = _Block(bi, r0, r1, D, space.same,
                      None if sort_buf is None else sort_buf[: r1 - r0])
         for c in consumers:
@@ -947,28 +759,6 @@ def _sweep(space: _Space, consumers: list, *, chunk_size: int, comm: Comm, progr
     for c in consumers:
         c.reduce(comm)
     return len(starts)
-
-
-def _sweep_general(space, consumers, chunk, comm, progress, exclude_self, workers=1):
-    n = space.n_queries
-    starts = list(range(0, n, chunk))
-    mine = [(bi, r0) for bi, r0 in enumerate(starts) if comm.owns(bi)]
-    work = float(n) * space.n_columns * max(8, space.Q.shape[1])
-    if space.device.type != "cpu" or work < SMALL_WORK:
-        workers = 1
-
-    def process(wid, job):
-        bi, r0 = job
-        r1 = min(r0 + chunk, n)
-        D = space.finish(space.gram(r0, r1), r0, r1, exclude_self=exclude_self)
-        blk = _Block(bi, r0, r1, D, False)
-        for c in consumers:
-            c.update(blk)
-
-    with torch.no_grad(), single_thread_if_small(work, space.device):
-        run_blocks(mine, process, workers=workers, progress=progress, rank=comm.rank)
-    for c in consumers:
-        c.reduce(comm)
 
 
 def _check_metric(metric):
@@ -998,20 +788,12 @@ class _Radius(_Consumer):
     """All pairs with exact dissimilarity < radius (``strict``) or <= radius, per row
     ordered by (distance, index)."""
 
-    def __init__(self, radius: float, space: _Space, *, strict: bool = True):
+    def __init__(self, radius: float, space: PairSpace, *, strict: bool = True):
         self.radius = radius
         self.strict = strict
         self.space = space
         self.parts: list = []
 
     def update(self, blk: _Block) -> None:
-        sp = self.space
-        err = sp.row_error(blk.r0, blk.r1)
-        r = torch.full((blk.r1 - blk.r0,), self.radius, dtype=torch.float64, device=sp.device)
-        _, cap = sp.band(r, err)  # a pair at exact distance <= radius has fast value <= cap
-        rows, cols, ex = _exact_candidates(sp, blk, sp.to_fast(cap, up=True))
-        keep = ex < self.radius if self.strict else ex <= self.radius
-        rows, cols, ex = rows[keep], cols[keep], ex[keep]
-        order = _order_within_rows(rows, ex, cols)
-        self.parts.append((blk.index, blk.r0 + rows[order], cols[order],
-                           ex[order].to(sp.dtype)))
+        rows, cols, ex = self.space.within(blk.D, blk.r0, self.radius, strict=self.strict)
+        self.parts.append((blk.index, blk.r0 + rows, cols, ex.to(self.space.dtype)))

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from .._kernel import PairSpace
 from .._validation import check_one_of, check_positive_int
 from ._arrays import (
     DEFAULT_MEMORY_BUDGET,
@@ -27,7 +28,6 @@ from ._engine import (
     _EdgeRanks,
     _faiss_available,
     _PairCounts,
-    _Space,
     _sweep,
     _Uniformity,
     cpu_workers,
@@ -173,7 +173,7 @@ class Neighbors:
             raise ValueError(f"neighbors were computed for a different {name}")
 
 
-def _hist_edges(space: _Space, bins: int) -> torch.Tensor:
+def _hist_edges(space: PairSpace, bins: int) -> torch.Tensor:
     """Fixed bin edges covering every possible pair distance (bounds from the norms)."""
     X = space.Q
     if space.metric == "cosine":
@@ -358,7 +358,7 @@ def _sweep_neighbors(X, g, ex, *, k, metric, pairs, uniformity_t, uniformity_nor
         # rounding band around each holds other pairs, which the exact formula must redo; in
         # float64 it holds only true ties (measured at n = 8,000: 3.6 s vs 2.9 s of CPU)
         X = X.double()
-    space = _Space(X, None, metric,
+    space = PairSpace(X, None, metric,
                    exclude=None if ex is None else (ex.indptr, ex.indices))
     budget = parse_memory(memory_budget)
     counting = g is not None and (pairs or histogram_bins) or bool(histogram_bins)

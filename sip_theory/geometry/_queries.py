@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import numpy as np
 import torch
 
-from .._kernel import to_dissimilarity
+from .._kernel import PairSpace, to_dissimilarity
 from .._validation import check_one_of, check_positive_int
 from ._arrays import DEFAULT_MEMORY_BUDGET, as_tensor2d, parse_memory
 from ._distributed import Comm, resolve_comm
@@ -19,8 +19,7 @@ from ._engine import (
     _chunk,
     _faiss_available,
     _Radius,
-    _Space,
-    _sweep_general,
+    _sweep,
     cpu_workers,
 )
 
@@ -94,12 +93,13 @@ def knn(
 
         dist, ind = faiss_knn(Q, k, metric=metric, reference=R, exclude_self=exclude)
     else:
-        space = _Space(Q, R, metric)
+        space = PairSpace(Q, R, metric)
         c = _KNN(Q.shape[0], k, space)
         workers = cpu_workers()
         chunk = _chunk(chunk_size, parse_memory(memory_budget) // workers, n_ref,
                        Q.element_size(), n_rows=Q.shape[0], workers=workers)
-        _sweep_general(space, [c], chunk, comm, progress, exclude, workers)
+        _sweep(space, [c], chunk_size=chunk, comm=comm, progress=progress, workers=workers,
+           exclude_self=exclude)
         dist, ind = c.distances, c.indices
     if isinstance(queries, torch.Tensor):
         return torch.as_tensor(dist).to(queries.device), torch.as_tensor(ind).to(queries.device)
@@ -176,14 +176,15 @@ def radius_neighbors(
         if exclude_self:
             raise ValueError("exclude_self=True needs reference=None (self is the query set)")
     exclude = R is None if exclude_self is None else bool(exclude_self)
-    space = _Space(Q, R, metric)
+    space = PairSpace(Q, R, metric)
     n_ref = space.n_columns
     workers = cpu_workers()
     chunk = _chunk(chunk_size, parse_memory(memory_budget) // workers, n_ref, Q.element_size(),
                    n_rows=Q.shape[0], workers=workers)
     comm = resolve_comm(distributed)
     c = _Radius(to_dissimilarity(float(radius), metric), space, strict=bool(strict))
-    _sweep_general(space, [c], chunk, comm, progress, exclude, workers)
+    _sweep(space, [c], chunk_size=chunk, comm=comm, progress=progress, workers=workers,
+           exclude_self=exclude)
     n = Q.shape[0]
     parts = sorted(c.parts, key=lambda p: p[0])  # workers finish blocks in any order
     if parts:
@@ -257,9 +258,9 @@ def iter_distance_blocks(
     exclude = R is None if exclude_self is None else bool(exclude_self)
     if exclude and R is not None:
         raise ValueError("exclude_self=True needs reference=None (self is the query set)")
-    space = _Space(Q, R, metric)
+    space = PairSpace(Q, R, metric)
     chunk = _chunk(chunk_size, memory_budget, space.n_columns, Q.element_size())
     with torch.no_grad():
         for r0 in range(0, space.n_queries, chunk):
             r1 = min(r0 + chunk, space.n_queries)
-            yield r0, r1, space.finish(space.gram(r0, r1), r0, r1, exclude_self=exclude)
+            yield r0, r1, space.fast_block(r0, r1, exclude_self=exclude)

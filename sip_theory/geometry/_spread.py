@@ -7,11 +7,12 @@ import math
 import numpy as np
 import torch
 
+from .._kernel import PairSpace, inverse_norms
 from .._validation import check_one_of
 from ._arrays import like_input, parse_memory
 from ._common import engine_options, get_neighbors, label_codes, prepare
 from ._distributed import resolve_comm
-from ._engine import _chunk, _Space, _sweep, cpu_workers
+from ._engine import _chunk, _sweep, cpu_workers
 
 __all__ = ["RANKME_VARIANTS", "alignment", "cdnv", "nc1", "rankme", "rankme_all",
            "singular_values", "uniformity"]
@@ -65,7 +66,7 @@ def alignment(embeddings, graph, *, alpha: float = 2.0, normalize: bool = True,
     if e.shape[0] == 0:
         return like_input(float("nan"), embeddings)
     if normalize:
-        X = X * _Space._inv_norm(X, "embeddings")[:, None]
+        X = X * inverse_norms(X, "embeddings")[:, None]
     d = torch.linalg.vector_norm(X[e[:, 0]] - X[e[:, 1]], dim=1).double()
     return like_input(float((d ** float(alpha)).mean()), embeddings)
 
@@ -123,7 +124,7 @@ def uniformity(embeddings, *, t: float = 2.0, normalize: bool = True, neighbors=
         return like_input(neighbors.uniformity[key], embeddings)
     from ._engine import _Uniformity
 
-    space = _Space(X, None, "dot")
+    space = PairSpace(X, None, "dot")
     workers = cpu_workers() if X.device.type == "cpu" else 1
     chunk = _chunk(engine["chunk_size"], parse_memory(engine["memory_budget"]) // workers, n,
                    X.element_size(), n_rows=n, workers=workers)

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 
 import torch
 
+from .._kernel import PairSpace
 from .._serialization import ToDictMixin
 from .._validation import check_positive_int
 from ._arrays import SMALL_WORK, like_input, single_thread_if_small
 from ._common import engine_options, prepare
 from ._distributed import resolve_comm
-from ._engine import _KNN, _Block, _check_metric, _chunk, _Space, cpu_workers, run_blocks
+from ._engine import _KNN, _Block, _check_metric, _chunk, cpu_workers, run_blocks
 
 __all__ = ["NeighborhoodPreservation", "continuity", "neighborhood_preservation",
            "trustworthiness"]
@@ -120,7 +121,7 @@ def neighborhood_preservation(
     k = check_positive_int(k, name="k")
     if k >= n / 2:
         raise ValueError(f"k must be < n_samples / 2 = {n / 2}, got {k}")
-    sx, se = _Space(X, None, input_metric), _Space(E, None, metric)
+    sx, se = PairSpace(X, None, input_metric), PairSpace(E, None, metric)
     chunk = _chunk(engine["chunk_size"], engine["memory_budget"], n, E.element_size())
     if engine["chunk_size"] is None:
         workers = cpu_workers()
@@ -135,8 +136,8 @@ def neighborhood_preservation(
     def process(wid, job):
         bi, r0 = job
         r1 = min(r0 + chunk, n)
-        bx = _Block(bi, r0, r1, sx.finish(sx.gram(r0, r1), r0, r1, True), True)
-        be = _Block(bi, r0, r1, se.finish(se.gram(r0, r1), r0, r1, True), True)
+        bx = _Block(bi, r0, r1, sx.fast_block(r0, r1, exclude_self=True), True)
+        be = _Block(bi, r0, r1, se.fast_block(r0, r1, exclude_self=True), True)
         Sx, Se = bx.sorted_rows(), be.sorted_rows()
         kx.update(bx)
         ke.update(be)

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._kernel import PairSpace
 from .._validation import as_generator, check_positive_int
 
 __all__ = ["kmeans"]
 
 
 def _sq_dists(x: np.ndarray, centers: np.ndarray) -> np.ndarray:
-    d = (x * x).sum(1)[:, None] - 2.0 * x @ centers.T + (centers * centers).sum(1)[None, :]
-    return np.maximum(d, 0.0)
+    """Squared distances of the rows to the centres: the kernel's fast block (Lloyd's
+    argmin needs no exact decision; its ties fall to the lower centre index)."""
+    return PairSpace(x, centers, "sqeuclidean").fast_block(0, x.shape[0], exclude_self=False)
 
 
 def _plus_plus(x: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:

@@ -213,7 +213,7 @@ def test_graph_with_another_node_count_raises():
 def test_zero_vectors_have_no_cosine_distance():
     X = np.eye(4)
     X[2] = 0
-    with pytest.raises(ValueError, match=r"zero norm \(rows 2\)"):
+    with pytest.raises(ValueError, match=r"zero norm, rows 2\)"):
         compute_neighbors(X, k=1, metric="cosine")
 
 

@@ -7,8 +7,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from sip_theory._kernel import exact_dissimilarities
+from sip_theory._kernel._backends import _true_positions
 from sip_theory.graphs import SampleGraph, knn_graph, radius_graph
-from sip_theory.graphs._geometric import _true_positions
 from sip_theory.testing import geometric_graphs
 
 FAST = settings(max_examples=40, deadline=None)
