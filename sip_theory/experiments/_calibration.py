@@ -32,16 +32,14 @@ seconds per run.
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 from pathlib import Path
 
-import numpy as np
-
 from .._atomic import atomic_write_json, atomic_write_text
 from ._profiles import ARMS, apply_overrides, profile_specs
 from ._runner import ExperimentSpec, _is_complete, library_versions, run_experiments
+from ._summary_tools import seed_stats
 from ._synthetic_text import TEXT_KINDS, TEXT_SETTINGS
 
 __all__ = [
@@ -133,17 +131,10 @@ def _collect(specs, out_dir) -> list[dict]:
 
 
 def _mean_ci(values) -> dict:
-    """Mean, 95% t confidence half-width (None for n < 2) and n of the finite values."""
-    from scipy import stats
-
-    v = np.array([x for x in values if x is not None and math.isfinite(x)], dtype=np.float64)
-    n = int(v.size)
-    if n == 0:
-        return {"mean": None, "half_width": None, "n": 0}
-    half = None
-    if n > 1:
-        half = float(stats.t.ppf(0.975, n - 1) * v.std(ddof=1) / math.sqrt(n))
-    return {"mean": float(v.mean()), "half_width": half, "n": n}
+    """Mean, 95% t confidence half-width (None for n < 2) and n of the finite values
+    (:func:`seed_stats` in this record's field names)."""
+    s = seed_stats(values)
+    return {"mean": s["mean"], "half_width": s["ci95"], "n": s["n"]}
 
 
 def _summarize(rows) -> list[dict]:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
 
 import numpy as np
 
 from .._atomic import atomic_path, atomic_write_json
-from ._summary_tools import fmt_mean, savefig_atomic
+from ._summary_tools import fmt_mean, savefig_atomic, seed_stats
 from ._theorem import THEOREM_SCHEDULE
 
 __all__ = ["summarize_theorem"]
@@ -21,16 +20,9 @@ _MARKERS = {0.0: "o", 0.1: "s", 0.5: "^", 0.9: "D", 1.0: "v"}
 
 
 def _mean_ci(values):
-    """Mean and 95% t-interval half-width over the finite values (None for n < 2)."""
-    from scipy import stats
-
-    v = np.array([x for x in values if x is not None and math.isfinite(x)], dtype=np.float64)
-    if v.size == 0:
-        return None, None, 0
-    if v.size < 2:
-        return float(v.mean()), None, 1
-    half = float(stats.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / math.sqrt(v.size))
-    return float(v.mean()), half, int(v.size)
+    """(mean, 95% t-interval half-width or None for n < 2, n) over the finite values."""
+    s = seed_stats(values)
+    return s["mean"], s["ci95"], s["n"]
 
 
 def _fmt(mean, half, digits=3):
