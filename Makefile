@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 OUT ?= out
 JOBS ?= 2
 
-.PHONY: setup setup-base run demo cora theorem paper-gpu test test-all lint book clean
+.PHONY: setup setup-base run demo cora theorem paper-gpu test test-all lint book book-check clean
 
 # the package alone (what the jobs need), then the extras for tests, lint and the book
 $(VENV)/.installed-base: pyproject.toml
@@ -58,8 +58,16 @@ test-all: setup
 lint: setup
 	$(VENV)/bin/ruff check .
 
+# the book; MathJax is a local copy (math renders offline), fetched once into book/_mathjax
 book: setup
+	$(PY) .ci/fetch_mathjax.py
 	$(VENV)/bin/jupyter-book build book --keep-going -W
 
+# the book, then the check of its HTML, then a full-page screenshot of every page (headless
+# Chromium: apt-get install -y chromium) in book/_build/screenshots/ to look at
+book-check: book
+	$(PY) .ci/check_book_html.py book/_build/html
+	$(PY) .ci/screenshot_book.py book/_build/html book/_build/screenshots
+
 clean:
-	rm -rf $(VENV) book/_build out
+	rm -rf $(VENV) book/_build book/_mathjax out

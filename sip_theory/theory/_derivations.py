@@ -25,10 +25,19 @@ class Derivation:
     results: dict
 
     def latex(self) -> str:
-        """The steps as one LaTeX/Markdown string (for notebooks)."""
+        """The steps as one Markdown string with inline ``$...$`` math (for notebooks).
+
+        Inline math, not ``$$...$$``: a display delimiter inside a list item is not
+        parsed as math by MyST's dollarmath, so it would reach the page as raw TeX.
+
+        Examples
+        --------
+        >>> print(contrastive_margin_derivation().latex().splitlines()[2])
+        - positive-pair term: $\\max\\left(0, d - \\mu_{+}\\right)$
+        """
         lines = [f"**{self.name}**", ""]
         for text, expr in self.steps:
-            lines.append(f"- {text}: $${sp.latex(expr)}$$")
+            lines.append(f"- {text}: ${sp.latex(expr)}$")
         return "\n".join(lines)
 
     def _repr_markdown_(self) -> str:  # pragma: no cover - notebook display
