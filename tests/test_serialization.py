@@ -283,7 +283,7 @@ KEYS = {
     "NeighborhoodPreservation": "continuity input_metric k metric trustworthiness",
     "GeometryReport": ("alignment cdnv consistency histogram homophily knn_probe linear_probe "
                        "metric n_features n_samples nc1 neighborhood rankme recovery retrieval "
-                       "settings timings uniformity uniformity_t"),
+                       "settings theorem1 timings uniformity uniformity_t"),
     "RobustTheorem1": ("gap lc lower margin n_can_gain n_can_lose n_evaluated n_touched "
                        "n_violating_pairs radius realized touched_bound upper vote_accuracy"),
     "Bound": "assumptions details name reference vacuous value",
@@ -299,7 +299,7 @@ KEYS = {
     "Threshold": "loss_level metric per_anchor radius reference",
     "SphericityEstimate": "certificate exact lower_bound radius trials upper_bound",
     "Theorem1Check": ("identity_holds isolated local_consistency metric radius recovery "
-                      "rnn_accuracy ties"),
+                      "rnn_accuracy robust ties"),
     "RecoveryReport": ("best_f1 best_f1_radius margin max_linked metric min_unlinked "
                        "min_violations min_violations_radius n_edges n_pairs radius realized"),
     "RadiusVoteScore": "isolated metric n_evaluated n_isolated radius ties value",

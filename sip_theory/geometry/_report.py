@@ -10,6 +10,7 @@ import torch
 
 from .._serialization import ToDictMixin, to_jsonable
 from .._validation import check_positive_int
+from ..theory import Theorem1Check, check_theorem1
 from ._arrays import single_thread_if_small
 from ._common import engine_options, label_codes, prepare
 from ._consistency import LCComparison, knn_local_consistency
@@ -21,7 +22,11 @@ from ._retrieval import LinkRetrievalResult, link_retrieval
 from ._spread import alignment, cdnv, nc1, rankme_all, uniformity
 from ._trust import NeighborhoodPreservation, neighborhood_preservation
 
-__all__ = ["GeometryReport", "geometry_report"]
+__all__ = ["THEOREM1_AUTO_MAX", "GeometryReport", "geometry_report"]
+
+#: Largest number of samples for which :func:`geometry_report` checks Theorem 1 by
+#: default (an exact O(n^2 d) pass in float64 on the CPU: about 10 s at 10^4 x 128).
+THEOREM1_AUTO_MAX = 10_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -55,6 +60,10 @@ class GeometryReport(ToDictMixin):
         With labels.
     neighborhood : NeighborhoodPreservation or None
         With ``inputs``.
+    theorem1 : Theorem1Check or None
+        With a graph and labels (by default up to :data:`THEOREM1_AUTO_MAX` samples):
+        Theorem 1's premise (is the radius graph G?), both sides of its identity, and
+        off the premise the proved range of radius vote - LC (``theorem1.robust``).
     histogram : dict or None
         ``{"edges", "linked", "unlinked"}``: counts of linked and unlinked pairs per distance bin.
     timings : dict
@@ -79,6 +88,7 @@ class GeometryReport(ToDictMixin):
     nc1: float | None
     cdnv: float | None
     neighborhood: NeighborhoodPreservation | None
+    theorem1: Theorem1Check | None
     histogram: dict | None = field(repr=False)
     timings: dict = field(repr=False)
     settings: dict = field(repr=False)
@@ -151,7 +161,21 @@ class GeometryReport(ToDictMixin):
         if self.neighborhood is not None:
             lines.append(f"trustworthiness {self.neighborhood.trustworthiness:.4f}, "
                          f"continuity {self.neighborhood.continuity:.4f}")
+        if self.theorem1 is not None:
+            lines.append(_theorem1_line(self.theorem1))
         return "\n".join(lines)
+
+
+def _theorem1_line(chk) -> str:
+    """Theorem 1 in one line: the premise, and the vote next to LC with its proved range."""
+    rb = chk.robust
+    if rb.n_evaluated == 0:
+        return "Theorem 1: no node has a graph neighbour (nothing to vote on)"
+    head = ("premise met (G is a radius graph of the embedding)" if chk.realized else
+            f"premise not met ({rb.n_violating_pairs} violating pairs touch "
+            f"{rb.n_touched} of {rb.n_evaluated} nodes)")
+    return (f"Theorem 1: {head}; radius vote {rb.vote_accuracy:.4f} vs LC {rb.lc:.4f} at "
+            f"r = {rb.radius:.4g}, proved range of the gap [{rb.lower:.4f}, {rb.upper:.4f}]")
 
 
 def _histogram(nb) -> dict | None:
@@ -189,6 +213,7 @@ def geometry_report(
     ties: str = "strict",
     trust_k: int = 5,
     histogram_bins: int = 64,
+    theorem1: bool | None = None,
     seed=0,
     **engine,
 ) -> GeometryReport:
@@ -229,6 +254,11 @@ def geometry_report(
         Tie policy of local consistency.
     trust_k : int, default 5
     histogram_bins : int, default 64
+    theorem1 : bool, optional
+        Check Theorem 1 (:func:`sip_theory.theory.check_theorem1`: premise, identity
+        and the robust bound) with a graph and labels. It is an exact O(n^2 d) pass in
+        float64 on the CPU, so the default runs it only up to
+        :data:`THEOREM1_AUTO_MAX` samples; ``True`` forces it, ``False`` skips it.
     seed : int or numpy.random.Generator, default 0
         For the linear probe's split.
     **engine
@@ -264,12 +294,13 @@ def geometry_report(
             embeddings, graph, labels, inputs=inputs, metric=metric, k=k, ks=ks,
             probe_k=probe_k, lc_k=lc_k, uniformity_t=uniformity_t, normalize=normalize,
             linear=linear, linear_options=linear_options, isolated=isolated, ties=ties,
-            trust_k=trust_k, histogram_bins=histogram_bins, seed=seed, **engine)
+            trust_k=trust_k, histogram_bins=histogram_bins, theorem1=theorem1, seed=seed,
+            **engine)
 
 
 def _geometry_report(embeddings, graph, labels, *, inputs, metric, k, ks, probe_k, lc_k,
                      uniformity_t, normalize, linear, linear_options, isolated, ties, trust_k,
-                     histogram_bins, seed, **engine) -> GeometryReport:
+                     histogram_bins, theorem1, seed, **engine) -> GeometryReport:
     from ..graphs import as_sample_graph
     from ..theory import edge_homophily, node_homophily
 
@@ -356,6 +387,18 @@ def _geometry_report(embeddings, graph, labels, *, inputs, metric, k, ks, probe_
         tk = min(check_positive_int(trust_k, name="trust_k"), (n - 1) // 2)
         neigh = neighborhood_preservation(inputs_t, X, k=tk, metric=metric, **engine)
         timings["neighborhood"] = time.perf_counter() - t
+    chk = None
+    if theorem1 not in (None, True, False):
+        raise TypeError(f"theorem1 must be True, False or None, got {theorem1!r}")
+    run_theorem1 = n <= THEOREM1_AUTO_MAX if theorem1 is None else theorem1
+    if g is not None and codes is not None and run_theorem1:
+        t = time.perf_counter()
+        chk = check_theorem1(X.detach().cpu().double().numpy(), g, codes, metric=metric,
+                             ties=ties)
+        timings["theorem1"] = time.perf_counter() - t
+    elif g is not None and codes is not None and theorem1 is None:
+        notes.append(f"Theorem 1 check skipped: {n} samples > {THEOREM1_AUTO_MAX} (an exact "
+                     "O(n^2 d) pass; pass theorem1=True to run it)")
     timings["total"] = time.perf_counter() - t0
     settings = {
         "metric": metric, "k": k, "ks": list(ks), "probe_k": probe_k, "lc_k": lc_k,
@@ -371,6 +414,6 @@ def _geometry_report(embeddings, graph, labels, *, inputs, metric, k, ks, probe_
         n_samples=n, n_features=d, metric=metric, retrieval=ret, recovery=rec,
         knn_probe=probe, linear_probe=lin, consistency=cons, homophily=hom,
         alignment=align, uniformity=unif, uniformity_t=float(uniformity_t), rankme=rk,
-        nc1=nc1_v, cdnv=cdnv_v, neighborhood=neigh, histogram=_histogram(nb),
+        nc1=nc1_v, cdnv=cdnv_v, neighborhood=neigh, theorem1=chk, histogram=_histogram(nb),
         timings=timings, settings=settings,
     )

@@ -78,10 +78,9 @@ from ._theorem1 import (
     RadiusMajorityVote,
     RadiusVoteScore,
     RecoveryReport,
-    Theorem1Check,
-    check_theorem1,
     recovery_margin,
 )
+from ._theorem1_check import Theorem1Check, check_theorem1
 
 __all__ = [
     "RobustTheorem1",

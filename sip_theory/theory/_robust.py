@@ -31,9 +31,12 @@ needs every neighbour removed, k_v >= deg_v >= m_v. So acc_r - LC =
 (#gains - #losses) / n' with #gains <= B and #losses <= A. When G_r = G every
 k_v = 0, A = B = 0 and the identity of Theorem 1 follows.
 
-The distances are computed exactly pair by pair (differences, not a Gram
-expansion), in float64, so a translation of the embedding changes them only by
-the rounding of the translated input itself.
+Every decision d < r is taken on the kernel's exact value of the pair
+(:mod:`sip_theory._kernel`: fast blocks, exact recomputation near r), blocked,
+so memory is O(chunk x n) and a translation of the embedding costs no precision
+(the Euclidean points are centred before the products). The statement holds
+for any of the four metrics (for ``"dot"``, r is a similarity threshold and
+G_r = {x_i . x_j > r}).
 """
 
 from __future__ import annotations
@@ -43,15 +46,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._kernel import METRICS, to_dissimilarity
 from .._serialization import ToDictMixin
-from .._validation import check_labels
+from .._validation import check_labels, check_one_of
 from ._common import readonly
-from ._theorem1 import _restrict_to_samples
+from ._distances import DistanceBlocks
+from ._theorem1 import _adjacency_rows, _recovery, _restrict_to_samples
 
-__all__ = ["RobustTheorem1", "pairwise_euclidean", "robust_theorem1"]
-
-#: Largest number of sample nodes :func:`robust_theorem1` accepts (dense n x n distances).
-MAX_NODES = 5_000
+__all__ = ["RobustTheorem1", "robust_theorem1"]
 
 
 @dataclass(frozen=True)
@@ -118,64 +120,18 @@ class RobustTheorem1(ToDictMixin):
     _to_dict_extra = ("gap",)
 
 
-def pairwise_euclidean(x) -> np.ndarray:
-    """Exact pairwise Euclidean distances in float64, from coordinate differences.
-
-    Examples
-    --------
-    >>> pairwise_euclidean([[0.0, 0.0], [3.0, 4.0]])
-    array([[0., 5.],
-           [5., 0.]])
-    """
-    x = np.asarray(x, dtype=np.float64)
-    n = x.shape[0]
-    out = np.empty((n, n), dtype=np.float64)
-    step = max(1, 2 ** 22 // max(1, n * max(1, x.shape[1])))
-    for s in range(0, n, step):
-        diff = x[s:s + step, None, :] - x[None, :, :]
-        out[s:s + step] = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
-    return out
+def _margins(votes, codes):
+    """Per node: the own-label vote margin m_v = c_v(y_v) - max_{y != y_v} c_v(y)."""
+    rows = np.arange(codes.shape[0])
+    own = votes[rows, codes].copy()
+    votes = votes.copy()
+    votes[rows, codes] = np.iinfo(np.int64).min
+    other = np.maximum(votes.max(axis=1), 0) if votes.shape[1] > 1 else np.zeros_like(own)
+    return own - other
 
 
-def _midpoint(lo: float, hi: float) -> float:
-    """A radius r with lo < r <= hi, so that {d < r} = {d <= lo} when no distance lies between."""
-    r = lo + 0.5 * (hi - lo)
-    return r if lo < r <= hi else hi
-
-
-def _min_violation_radius(dist, adj):
-    """The radius with fewest violating pairs (the smallest such radius on ties)."""
-    n = dist.shape[0]
-    iu = np.triu_indices(n, 1)
-    d = dist[iu]
-    e = adj[iu]
-    m = int(e.sum())
-    if d.size == 0:
-        return 1.0
-    order = np.argsort(d, kind="stable")
-    d, e = d[order], e[order]
-    # group boundaries: after index k the prefix holds every pair with d <= d[k]
-    last = np.flatnonzero(np.r_[d[1:] != d[:-1], True])
-    tp = np.cumsum(e)[last]
-    fp = (last + 1) - tp
-    viol = fp + (m - tp)
-    k = int(np.argmin(viol))
-    if m <= viol[k]:  # the empty radius graph is at least as good
-        return float(d[0]) * 0.5 if d[0] > 0 else 0.0
-    hi = float(d[last[k] + 1]) if last[k] + 1 < d.size else float(d[last[k]]) * 2 + 1.0
-    return _midpoint(float(d[last[k]]), hi)
-
-
-def _credits(adj, codes, n_classes):
-    """Per node: own-label vote margin m_v and whether it has a neighbour."""
-    votes = adj.astype(np.int64) @ np.eye(n_classes, dtype=np.int64)[codes]
-    own = votes[np.arange(len(codes)), codes]
-    votes[np.arange(len(codes)), codes] = np.iinfo(np.int64).min
-    other = np.maximum(votes.max(axis=1), 0)  # 0 when there is no other label
-    return own - other, adj.any(axis=1)
-
-
-def robust_theorem1(embeddings, graph, labels, *, radius: float | None = None) -> RobustTheorem1:
+def robust_theorem1(embeddings, graph, labels, *, radius: float | None = None,
+                    metric: str = "euclidean", chunk_size: int | None = None) -> RobustTheorem1:
     """Radius vote vs LC with the finite-sample bounds of the module statement.
 
     Parameters
@@ -185,8 +141,13 @@ def robust_theorem1(embeddings, graph, labels, *, radius: float | None = None) -
         G_PT; auxiliary nodes are dropped (the vote sees sample nodes only).
     labels : array-like of shape (n_nodes,)
     radius : float, optional
-        The radius r of G_r = {d < r}. Default: the radius with the fewest
-        violating pairs (a realizing radius when there is one).
+        The radius r of G_r = {d < r} (for ``"dot"`` a similarity threshold). Default:
+        the radius with the fewest violating pairs (the recovering radius when there
+        is one; :attr:`RecoveryReport.min_violations_radius`).
+    metric : {"euclidean", "sqeuclidean", "cosine", "dot"}, default "euclidean"
+    chunk_size : int, optional
+        Rows per distance block (memory ``chunk_size * n`` floats); the result does
+        not depend on it.
 
     Returns
     -------
@@ -195,8 +156,8 @@ def robust_theorem1(embeddings, graph, labels, *, radius: float | None = None) -
     Raises
     ------
     ValueError
-        Shapes that do not match, non-finite embeddings, more than
-        :data:`MAX_NODES` sample nodes, or a radius that is not a finite number > 0.
+        Shapes that do not match, non-finite embeddings, or a radius that is not a
+        finite number (>= 0 for a distance; 0 gives the empty radius graph).
 
     Examples
     --------
@@ -214,52 +175,66 @@ def robust_theorem1(embeddings, graph, labels, *, radius: float | None = None) -
     >>> res.n_violating_pairs, res.n_touched, res.lower <= res.gap <= res.upper
     (1, 2, True)
     """
+    check_one_of(metric, METRICS, name="metric")
     g, x, labels = _restrict_to_samples(graph, embeddings, labels)
     n = g.n_nodes
-    if n > MAX_NODES:
-        raise ValueError(f"graph has {n} sample nodes; robust_theorem1 is dense and takes at "
-                         f"most {MAX_NODES}")
-    x = np.asarray(x, dtype=np.float64)
-    if not np.isfinite(x).all():
-        raise ValueError("embeddings must be finite")
     lab = check_labels(labels, n)
+    blocks = DistanceBlocks(x, metric=metric, chunk_size=chunk_size)
+    if radius is not None:
+        bad = isinstance(radius, bool) or not isinstance(radius, (int, float, np.floating,
+                                                                   np.integer))
+        if bad or not math.isfinite(radius) or (metric != "dot" and not radius >= 0):
+            need = "a finite number" if metric == "dot" else "a finite number >= 0"
+            raise ValueError(f"radius must be {need}, got {radius!r}")
+    return _robust_on_blocks(blocks, g, lab, _recovery(blocks, g), radius)
+
+
+def _robust_on_blocks(blocks: DistanceBlocks, g, lab, rec, radius) -> RobustTheorem1:
+    """The module statement at ``radius`` (user units; None: ``rec.min_violations_radius``),
+    one blocked pass over the exact decisions d < r."""
+    n = g.n_nodes
     _, codes = np.unique(lab, return_inverse=True)
     codes = codes.reshape(-1).astype(np.int64)
     n_classes = int(codes.max()) + 1 if n else 1
-    adj = g.to_dense() != 0
-    np.fill_diagonal(adj, False)
-    dist = pairwise_euclidean(x)
-    if radius is None:
-        radius = _min_violation_radius(dist, adj)
-    elif isinstance(radius, bool) or not np.isfinite(radius) or not radius > 0:
-        raise ValueError(f"radius must be a finite number > 0, got {radius!r}")
-    radius = float(radius)
-    adj_r = dist < radius
-    np.fill_diagonal(adj_r, False)
-    viol = adj ^ adj_r
-    k = viol.sum(axis=1).astype(np.int64)
-    margin_g, has_g = _credits(adj, codes, n_classes)
-    margin_r, _ = _credits(adj_r, codes, n_classes)
-    ev = has_g
-    n_ev = int(ev.sum())
-    credit_g = (margin_g >= 1) & ev
-    credit_r = (margin_r >= 1) & adj_r.any(axis=1) & ev
+    radius = float(rec.min_violations_radius if radius is None else radius)
+    r = to_dissimilarity(radius, blocks.metric)
+    onehot = np.eye(n_classes, dtype=np.int64)[codes]
+    src = np.repeat(np.arange(n), np.diff(g.indptr))
+    votes_g = np.zeros((n, n_classes), dtype=np.int64)
+    np.add.at(votes_g, (src[src != g.indices], codes[g.indices[src != g.indices]]), 1)
+    votes_r = np.zeros((n, n_classes), dtype=np.int64)
+    k = np.zeros(n, dtype=np.int64)
+    has_r = np.zeros(n, dtype=bool)
+    n_violating = 0
+    cols = np.arange(n)
+    for rows in blocks.row_blocks():
+        within = blocks.exactify(rows, blocks.block(rows), [r]) < r
+        local = np.arange(rows.stop - rows.start)
+        within[local, local + rows.start] = False  # a node is not its own neighbour
+        adj = _adjacency_rows(g, rows, n)
+        adj[local, local + rows.start] = False
+        viol = adj ^ within
+        k[rows] = viol.sum(axis=1)
+        n_violating += int((viol & (cols[None, :] > (local + rows.start)[:, None])).sum())
+        votes_r[rows] = within.astype(np.int64) @ onehot
+        has_r[rows] = within.any(axis=1)
+    ev = votes_g.sum(axis=1) > 0  # nodes with a G-neighbour (LC's average)
+    margin_g = np.where(ev, _margins(votes_g, codes), 0)
+    credit_g = ev & (margin_g >= 1)
+    credit_r = ev & has_r & (_margins(votes_r, codes) >= 1)
     can_lose = ev & (margin_g >= 1) & (k >= margin_g)
     can_gain = ev & (margin_g <= 0) & (k >= 1 - margin_g)
     touched = ev & (k >= 1)
-    nan = float("nan")
-    iu = np.triu_indices(n, 1)
-    d_e, d_ne = dist[iu][adj[iu]], dist[iu][~adj[iu]]
-    max_e = float(d_e.max()) if d_e.size else -math.inf
-    min_ne = float(d_ne.min()) if d_ne.size else math.inf
+    n_ev = int(ev.sum())
+
     def frac(count):
-        return float(count) / n_ev if n_ev else nan
+        return float(count) / n_ev if n_ev else float("nan")
 
     return RobustTheorem1(
-        radius=radius, n_violating_pairs=int(np.triu(viol, 1).sum()),
-        realized=bool(not viol.any()), margin=min_ne - max_e, n_evaluated=n_ev,
-        n_touched=int(touched.sum()), n_can_lose=int(can_lose.sum()),
-        n_can_gain=int(can_gain.sum()), lc=frac(credit_g.sum()),
-        vote_accuracy=frac(credit_r.sum()), lower=-frac(can_lose.sum()),
-        upper=frac(can_gain.sum()), touched_bound=frac(touched.sum()),
-        node_violations=readonly(k), node_margin=readonly(np.where(ev, margin_g, 0)))
+        radius=radius, n_violating_pairs=n_violating, realized=n_violating == 0,
+        margin=rec.margin, n_evaluated=n_ev, n_touched=int(touched.sum()),
+        n_can_lose=int(can_lose.sum()), n_can_gain=int(can_gain.sum()),
+        lc=frac(credit_g.sum()), vote_accuracy=frac(credit_r.sum()),
+        lower=-frac(can_lose.sum()), upper=frac(can_gain.sum()),
+        touched_bound=frac(touched.sum()),
+        node_violations=readonly(k), node_margin=readonly(margin_g))

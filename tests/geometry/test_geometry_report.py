@@ -104,3 +104,29 @@ def test_plot_draws_three_panels_and_saves(tmp_path):
     fig = plot_geometry_report(rep, path=tmp_path / "fig.png")
     assert len(fig.axes) == 3 and (tmp_path / "fig.png").stat().st_size > 1000
     assert "linked" in [t.get_text() for t in fig.axes[0].get_legend().get_texts()][1]
+
+
+def test_report_carries_theorem1_with_its_robust_bound():
+    from sip_theory.theory import check_theorem1
+
+    X, E, y = case()
+    rep = geometry_report(X, E, y, linear=False)
+    direct = check_theorem1(X, E, y)
+    assert rep.theorem1.to_dict() == direct.to_dict()
+    rb = rep.theorem1.robust
+    assert rb.lower <= rb.gap <= rb.upper
+    assert "Theorem 1:" in rep.summary() and f"{rb.vote_accuracy:.4f}" in rep.summary()
+    assert geometry_report(X, E, y, linear=False, theorem1=False).theorem1 is None
+    with pytest.raises(TypeError, match="theorem1"):
+        geometry_report(X, E, y, linear=False, theorem1="yes")
+
+
+def test_report_skips_theorem1_above_the_limit_with_a_note(monkeypatch):
+    import sip_theory.geometry._report as report
+
+    X, E, y = case()
+    monkeypatch.setattr(report, "THEOREM1_AUTO_MAX", X.shape[0] - 1)
+    rep = geometry_report(X, E, y, linear=False)
+    assert rep.theorem1 is None
+    assert any("Theorem 1 check skipped" in note for note in rep.settings["notes"])
+    assert geometry_report(X, E, y, linear=False, theorem1=True).theorem1 is not None

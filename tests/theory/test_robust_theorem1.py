@@ -8,10 +8,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sip_theory._kernel import exact_dissimilarities
 from sip_theory.graphs import SampleGraph, cliques_from_labels, radius_graph
 from sip_theory.testing import geometric_graphs, graphs_with_labels, labelings
 from sip_theory.theory import check_theorem1, local_consistency, robust_theorem1
-from sip_theory.theory._robust import pairwise_euclidean
+
+
+def pairwise_euclidean(x):
+    """Every pair's exact Euclidean distance (the kernel's formula, pair by pair)."""
+    x = np.asarray(x, dtype=np.float64)
+    i, j = np.meshgrid(np.arange(len(x)), np.arange(len(x)), indexing="ij")
+    return exact_dissimilarities(x, i.ravel(), j.ravel(), "euclidean").reshape(len(x), len(x))
 
 
 def _check_bounds(res):
@@ -131,9 +138,52 @@ def test_bad_inputs_name_the_argument():
     g = cliques_from_labels([0, 0, 1])
     with pytest.raises(ValueError, match="embeddings"):
         robust_theorem1(np.zeros((2, 2)), g, [0, 0, 1])
-    with pytest.raises(ValueError, match="finite"):
+    with pytest.raises(ValueError, match=r"embeddings has 3 row\(s\) with NaN or inf"):
         robust_theorem1(np.full((3, 2), np.nan), g, [0, 0, 1])
     with pytest.raises(ValueError, match="radius"):
         robust_theorem1(np.zeros((3, 2)), g, [0, 0, 1], radius=-1.0)
     with pytest.raises(ValueError, match="labels"):
         robust_theorem1(np.zeros((3, 2)), g, [0, 0])
+
+
+@settings(max_examples=60, deadline=None)
+@given(graphs_with_labels(min_nodes=2, max_nodes=9, max_classes=3),
+       st.sampled_from(["euclidean", "sqeuclidean", "cosine", "dot"]), st.integers(1, 4),
+       st.integers(0, 2 ** 31 - 1))
+def test_every_metric_and_blocking_give_the_brute_force_vote(case, metric, chunk, seed):
+    # the exact vote over all pairs, from the kernel's formula, for every metric and any
+    # number of rows per block (integer points: ties at the radius)
+    g, y = case
+    n = g.n_nodes
+    x = np.random.default_rng(seed).integers(-2, 3, size=(n, 2)).astype(float)
+    x[np.abs(x).sum(1) == 0] = 1.0  # cosine needs non-zero rows
+    i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    d = exact_dissimilarities(x, i.ravel(), j.ravel(), metric).reshape(n, n)
+    r_dis = float(np.median(d[~np.eye(n, dtype=bool)]))
+    radius = -r_dis if metric == "dot" else max(r_dis, 1e-3)
+    res = robust_theorem1(x, g, y, radius=radius, metric=metric, chunk_size=chunk)
+    within = d < (-radius if metric == "dot" else radius)
+    np.fill_diagonal(within, False)
+    adj = g.to_dense() != 0
+    np.fill_diagonal(adj, False)
+    assert res.n_violating_pairs == int(np.triu(adj ^ within, 1).sum())
+    assert res.node_violations.tolist() == (adj ^ within).sum(1).tolist()
+    _check_bounds(res)
+    whole = robust_theorem1(x, g, y, radius=radius, metric=metric)
+    assert whole.to_dict() == res.to_dict()
+
+
+@settings(max_examples=40, deadline=None)
+@given(graphs_with_labels(min_nodes=2, max_nodes=9, max_classes=3), st.integers(0, 2 ** 31 - 1),
+       st.sampled_from(["euclidean", "cosine"]))
+def test_check_theorem1_carries_the_robust_bound_at_its_radius(case, seed, metric):
+    g, y = case
+    x = np.random.default_rng(seed).integers(-2, 3, size=(g.n_nodes, 2)).astype(float)
+    x[np.abs(x).sum(1) == 0] = 1.0
+    chk = check_theorem1(x, g, y, metric=metric)
+    alone = robust_theorem1(x, g, y, radius=chk.radius, metric=metric)
+    assert chk.robust.to_dict() == alone.to_dict()
+    assert chk.robust.realized == chk.realized
+    _check_bounds(chk.robust)
+    if chk.realized and chk.robust.n_evaluated:
+        assert chk.robust.vote_accuracy == chk.robust.lc == pytest.approx(chk.local_consistency)
