@@ -7,6 +7,7 @@ they describe, on float data with ties, one-ulp gaps and far translations.
 """
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -106,3 +107,15 @@ def test_geometry_and_theory_report_the_same_recovery_under_every_metric(data, m
         assert len(diff) == viol
     if geo.realized:
         assert radius_graph(x, geo.radius, metric=metric) == g
+
+
+@pytest.mark.parametrize("metric", ["cosine", "euclidean", "sqeuclidean"])
+def test_an_empty_graph_on_duplicates_is_realized_at_zero_and_rebuilt(metric):
+    # issue 13: cosine's fast 1 - cos of duplicate rows can be -2e-16, below the reported
+    # radius 0; the exact value is 0, so d < 0 holds for no pair and the radius rebuilds
+    x = np.array([[0.3, 0.7, 0.1], [0.3, 0.7, 0.1], [0.3 * 3, 0.7 * 3, 0.1 * 3], [1.0, -2.0, 0.5]])
+    g = SampleGraph.from_edges(np.zeros((0, 2), dtype=int), n_nodes=4)
+    rep = recovery_margin(x, g, metric=metric)
+    assert rep.realized and rep.radius == 0.0
+    assert radius_graph(x, rep.radius, metric=metric).n_edges == 0
+    assert check_theorem1(x, g, [0, 1, 0, 1], metric=metric).robust.n_violating_pairs == 0
