@@ -22,11 +22,13 @@ from ._retrieval import LinkRetrievalResult, link_retrieval
 from ._spread import alignment, cdnv, nc1, rankme_all, uniformity
 from ._trust import NeighborhoodPreservation, neighborhood_preservation
 
-__all__ = ["THEOREM1_AUTO_MAX", "GeometryReport", "geometry_report"]
+__all__ = ["THEOREM1_AUTO_WORK", "GeometryReport", "geometry_report"]
 
-#: Largest number of samples for which :func:`geometry_report` checks Theorem 1 by
-#: default (an exact O(n^2 d) pass in float64 on the CPU: about 10 s at 10^4 x 128).
-THEOREM1_AUTO_MAX = 10_000
+#: Largest n^2 d for which :func:`geometry_report` checks Theorem 1 by default: its exact
+#: passes run in float64 on the CPU (about 10 s at n = 4,000, d = 128 on 2 cores; data with
+#: many tied distances, such as binary bags of words, recompute most pairs exactly and are
+#: slower: Cora's 2,708 x 1,433, at 1e10, takes about 2 minutes).
+THEOREM1_AUTO_WORK = 2_000_000_000
 
 
 @dataclass(frozen=True, eq=False)
@@ -61,7 +63,7 @@ class GeometryReport(ToDictMixin):
     neighborhood : NeighborhoodPreservation or None
         With ``inputs``.
     theorem1 : Theorem1Check or None
-        With a graph and labels (by default up to :data:`THEOREM1_AUTO_MAX` samples):
+        With a graph and labels (by default up to n^2 d = :data:`THEOREM1_AUTO_WORK`):
         Theorem 1's premise (is the radius graph G?), both sides of its identity, and
         off the premise the proved range of radius vote - LC (``theorem1.robust``).
     histogram : dict or None
@@ -256,9 +258,10 @@ def geometry_report(
     histogram_bins : int, default 64
     theorem1 : bool, optional
         Check Theorem 1 (:func:`sip_theory.theory.check_theorem1`: premise, identity
-        and the robust bound) with a graph and labels. It is an exact O(n^2 d) pass in
-        float64 on the CPU, so the default runs it only up to
-        :data:`THEOREM1_AUTO_MAX` samples; ``True`` forces it, ``False`` skips it.
+        and the robust bound) with a graph and labels. Its exact O(n^2 d) passes run in
+        float64 on the CPU, so the default runs it only while n^2 d is at most
+        :data:`THEOREM1_AUTO_WORK` (a note says when it is skipped); ``True`` forces it,
+        ``False`` skips it.
     seed : int or numpy.random.Generator, default 0
         For the linear probe's split.
     **engine
@@ -390,15 +393,16 @@ def _geometry_report(embeddings, graph, labels, *, inputs, metric, k, ks, probe_
     chk = None
     if theorem1 not in (None, True, False):
         raise TypeError(f"theorem1 must be True, False or None, got {theorem1!r}")
-    run_theorem1 = n <= THEOREM1_AUTO_MAX if theorem1 is None else theorem1
+    work = float(n) * n * d
+    run_theorem1 = work <= THEOREM1_AUTO_WORK if theorem1 is None else theorem1
     if g is not None and codes is not None and run_theorem1:
         t = time.perf_counter()
         chk = check_theorem1(X.detach().cpu().double().numpy(), g, codes, metric=metric,
                              ties=ties)
         timings["theorem1"] = time.perf_counter() - t
     elif g is not None and codes is not None and theorem1 is None:
-        notes.append(f"Theorem 1 check skipped: {n} samples > {THEOREM1_AUTO_MAX} (an exact "
-                     "O(n^2 d) pass; pass theorem1=True to run it)")
+        notes.append(f"Theorem 1 check skipped: n^2 d = {work:.2g} > {THEOREM1_AUTO_WORK:.2g} "
+                     "(exact O(n^2 d) passes on the CPU; pass theorem1=True to run it)")
     timings["total"] = time.perf_counter() - t0
     settings = {
         "metric": metric, "k": k, "ks": list(ks), "probe_k": probe_k, "lc_k": lc_k,

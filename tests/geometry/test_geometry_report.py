@@ -125,7 +125,7 @@ def test_report_skips_theorem1_above_the_limit_with_a_note(monkeypatch):
     import sip_theory.geometry._report as report
 
     X, E, y = case()
-    monkeypatch.setattr(report, "THEOREM1_AUTO_MAX", X.shape[0] - 1)
+    monkeypatch.setattr(report, "THEOREM1_AUTO_WORK", X.shape[0] ** 2 * X.shape[1] - 1)
     rep = geometry_report(X, E, y, linear=False)
     assert rep.theorem1 is None
     assert any("Theorem 1 check skipped" in note for note in rep.settings["notes"])
