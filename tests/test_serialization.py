@@ -286,11 +286,11 @@ KEYS = {
                        "settings theorem1 timings uniformity uniformity_t"),
     "RobustTheorem1": ("gap lc lower margin n_can_gain n_can_lose n_evaluated n_touched "
                        "n_violating_pairs radius realized touched_bound upper vote_accuracy"),
-    "Bound": "assumptions details name reference vacuous value",
+    "Bound": "assumptions details name reference rounding vacuous value",
     "IdentityCheck": "holds lhs name reference residual rhs",
     "CliquePurity": ("equality_guaranteed isolated leads majority pt_classes purity purity_bound "
                      "self_exclusion sizes ties value"),
-    "Separability": "message separable status",
+    "Separability": "certified margin_lower margin_upper message separable status",
     "TubeEstimate": ("area boundary_length constant local_consistency mean_degree radius "
                      "reference ties tube_fraction value"),
     "LocalConsistencyResult": _LC,

@@ -67,6 +67,10 @@ class Bound(ToDictMixin):
     details : dict
         The quantities the bound is computed from and, where available, the
         quantity it bounds (so the inequality can be checked).
+    rounding : float
+        An estimate of |computed value - exact value| (floating point and, where an
+        eigensolver is involved, its accuracy); 0 where not estimated. A bound whose
+        exact value is 1 can be computed as 1 - 2e-16: compare with :meth:`compare`.
     """
 
     name: str
@@ -75,11 +79,32 @@ class Bound(ToDictMixin):
     vacuous: bool
     reference: str
     details: dict = field(default_factory=dict)
+    rounding: float = 0.0
 
     @property
     def assumptions_hold(self) -> bool:
         """Whether every listed assumption holds."""
         return all(self.assumptions.values())
+
+    def compare(self, measured: float) -> str:
+        """Where a measured value of the bounded quantity lies against the bound.
+
+        Returns ``"holds"`` (measured < value - rounding), ``"equal within rounding"``
+        or ``"exceeded"`` (measured > value + rounding: the statement's assumptions,
+        or the code, fail).
+
+        Examples
+        --------
+        >>> b = Bound("b", 1.0 - 2.0**-53, {}, False, "", rounding=1e-15)
+        >>> b.compare(1.0), b.compare(0.5), b.compare(1.1)
+        ('equal within rounding', 'holds', 'exceeded')
+        """
+        measured = float(measured)
+        if measured < self.value - self.rounding:
+            return "holds"
+        if measured <= self.value + self.rounding:
+            return "equal within rounding"
+        return "exceeded"
 
 
 @dataclass(frozen=True)
@@ -354,6 +379,10 @@ def spectral_probe_bound(graph, labels, k: int) -> Bound:
     resid = float(((u - emb.basis @ (emb.basis.T @ u)) ** 2).sum())
     gap = lam > 1e-12
     value = 2.0 * phi / lam if gap else math.inf
+    # backward-stable dense eigensolver: |d lambda| <= c n eps ||L|| (||L|| <= 2); Lanczos
+    # (large components) at tol 1e-10; phi is a sum of n terms
+    lam_err = 64.0 * g.n_nodes * 2.0**-52 + (2e-10 if g.n_nodes > 3000 else 0.0)
+    rounding = value * (lam_err / lam + 16.0 * g.n_nodes * 2.0**-52) if gap else 0.0
     err = spectral_probe_error(g, labels, k)
     eig_resid = _eigen_residual(nadj, emb.basis, emb.eigenvalues[:k], _isolated(g))
     k_min = int(np.sum(emb.eigenvalues[:k] < 1.0 - _ONE_TOL))
@@ -364,12 +393,13 @@ def spectral_probe_bound(graph, labels, k: int) -> Bound:
         {"eigengap_positive": bool(gap), "nonnegative_weights": _nonnegative(g),
          "probe_spans_bottom_k_eigenvectors": bool(eig_resid <= _EIG_TOL),
          "minimizer_spans_bottom_k_eigenvectors": bool(k_min == k)},
-        bool(not gap or value >= 1.0),
+        bool(not gap or value >= 1.0 - rounding),  # an exact 1 may compute as 1 - 2e-16
         _HAOCHEN,
         {"phi": phi, "lambda_k_plus_1": lam, "k": int(k), "trace_identity": trace,
          "residual": resid, "residual_bound": phi / lam if gap else math.inf,
          "probe_error": err, "eigen_residual": eig_resid, "minimizer_rank": k_min,
          "minimizer_bound": 2.0 * phi / lam_min if lam_min > 1e-12 else math.inf},
+        rounding,
     )
 
 
@@ -711,19 +741,29 @@ def ncm_cantelli_bound(embeddings, labels) -> Bound:
 # ------------------------------------------------------------------ LP separability
 @dataclass(frozen=True, eq=False)
 class Separability(ToDictMixin):
-    """Result of the exact linear-separability oracle.
+    """Result of the linear-separability oracle, with how sure it is.
 
     Attributes
     ----------
     separable : bool
         Some affine classifier x -> argmax_c (W x + b)_c labels every point
-        correctly with a unique maximum.
+        correctly with a unique maximum, and the returned one was checked to.
     coef : ndarray (C, d) or None
     intercept : ndarray (C,) or None
-        A separating classifier (with margin 1 between the right score and every other).
+        A separating classifier (margin 1 between the right score and every other,
+        as solved) when ``separable``.
     status : int
-        scipy ``linprog`` status (0 feasible, 2 infeasible).
+        scipy ``linprog`` status of the max-margin LP (0: solved).
     message : str
+    certified : bool
+        The verdict is proved up to float64 rounding: a separating classifier whose
+        margins, recomputed, exceed their rounding bound; or, for "not separable", a
+        dual certificate bounding every margin by the rounding level. False when the
+        answer lies within the solver's tolerance (a margin of about 1e-7 or less on
+        features scaled to [-1, 1]): then ``separable=False`` means "no separator found".
+    margin_lower, margin_upper : float
+        The best margin on the scaled features (W and b in [-1, 1]), bracketed: the
+        verified margin of the returned classifier, and the dual bound.
     """
 
     separable: bool
@@ -731,23 +771,38 @@ class Separability(ToDictMixin):
     intercept: np.ndarray | None = field(repr=False)
     status: int
     message: str
+    certified: bool = True
+    margin_lower: float = math.inf
+    margin_upper: float = math.inf
 
     _to_dict_exclude = ("coef", "intercept")
 
 
 def linear_separability(embeddings, labels) -> Separability:
-    """Exact linear separability of a finite labelled set, by LP feasibility.
+    """Linear separability of a finite labelled set, by a max-margin LP, with a certificate.
 
-    Finds W, b with (w_{y_i} - w_c).x_i + b_{y_i} - b_c >= 1 for every point i and
-    class c != y_i, or proves none exists (scipy ``linprog``, HiGHS). For two
-    classes this is the usual strict linear separability.
+    The features are centred and scaled to [-1, 1] each (an affine map, which keeps
+    separability and makes it independent of the units), then scipy's HiGHS solves
+
+        max t  s.t.  (w_{y_i} - w_c).x_i + b_{y_i} - b_c >= t  for every i and c != y_i,
+        W, b in [-1, 1],  t <= 1.
+
+    The set is separable iff t* > 0. The returned classifier's margins are recomputed
+    in float64 and the dual solution bounds t* from above, so the verdict carries
+    ``certified``: whether those two settle it beyond rounding. A separating margin
+    below the solver's tolerance (about 1e-7) cannot be found reliably; the result
+    then says so instead of guessing. For two classes this is the usual strict linear
+    separability.
 
     Examples
     --------
     >>> linear_separability([[0.0], [1.0], [2.0]], [0, 0, 1]).separable
     True
-    >>> linear_separability([[0.0], [1.0], [2.0]], [0, 1, 0]).separable
-    False
+    >>> r = linear_separability([[0.0], [1.0], [2.0]], [0, 1, 0])
+    >>> r.separable, r.certified
+    (False, True)
+    >>> linear_separability([[0.0], [1e-12]], [0, 1]).separable  # units do not matter
+    True
     """
     from scipy.optimize import linprog
 
@@ -759,28 +814,59 @@ def linear_separability(embeddings, labels) -> Separability:
     C = classes.shape[0]
     if C < 2:
         return Separability(True, np.zeros((C, dim)), np.zeros(C), 0, "a single class")
-    xa = np.hstack([x, np.ones((n, 1))])
-    nv = C * (dim + 1)
+    mean = x.mean(axis=0)
+    scale = np.abs(x - mean).max(axis=0)
+    scale[scale == 0] = 1.0
+    xs = np.hstack([(x - mean) / scale, np.ones((n, 1))])  # scaled features and the bias
+    a = _separation_rows(xs, codes, C)  # one row per (i, c): score margin = a @ vec(W, b)
+    r, nv = a.shape
+    # variables (vec(W, b), t): minimize -t subject to -a w + t <= 0
+    a_ub = sp.hstack([-a, sp.csr_matrix(np.ones((r, 1)))]).tocsr()
+    res = linprog(np.r_[np.zeros(nv), -1.0], A_ub=a_ub, b_ub=np.zeros(r),
+                  bounds=[(-1.0, 1.0)] * nv + [(None, 1.0)], method="highs")
+    if res.status != 0:
+        raise RuntimeError(f"linprog did not solve the max-margin LP: {res.message}")
+    w = res.x[:nv]
+    margins = a @ w
+    lower = float(margins.min())
+    # rounding of a recomputed margin (2 (d + 1) terms, each <= the largest row 1-norm),
+    # and of the dual bound (a combination of r rows)
+    row_norm = float(abs(a).sum(axis=1).max())
+    round_err = 4.0 * (dim + 2) * 2.0**-52 * row_norm
+    round_dual = 4.0 * (r + dim + 2) * 2.0**-52 * row_norm
+    y = np.abs(res.ineqlin.marginals)
+    upper = math.inf
+    if y.sum() > 0:
+        v = a.T @ (y / y.sum())  # a convex combination of the rows: every margin <= |v|_1
+        upper = float(np.abs(v).sum()) + round_dual
+    if lower > round_err:
+        wb = (w / lower).reshape(C, dim + 1)  # margin 1, in the original coordinates:
+        coef = wb[:, :dim] / scale
+        intercept = wb[:, dim] - coef @ mean
+        return Separability(True, readonly(coef), readonly(intercept), 0,
+                            f"separating margin {lower:.3g} (scaled), verified",
+                            True, lower, upper)
+    certified = upper <= 2.0 * round_dual
+    msg = ("no separator: a dual certificate bounds every margin by the rounding level"
+           if certified else
+           f"no separator found; the best margin lies in [{max(lower, 0.0):.3g}, "
+           f"{upper:.3g}] (scaled), within the solver's tolerance: not proved either way")
+    return Separability(False, None, None, 0, msg, bool(certified), max(lower, 0.0), upper)
+
+
+def _separation_rows(xs, codes, n_classes):
+    """Sparse rows a_ic with a_ic @ vec(W, b) = (w_{y_i} - w_c).x_i + b_{y_i} - b_c."""
+    n, width = xs.shape
     rows, cols, vals = [], [], []
     r = 0
     for i in range(n):
-        for c in range(C):
-            if c == codes[i]:
+        yi = codes[i]
+        for c in range(n_classes):
+            if c == yi:
                 continue
-            yi = codes[i]
-            rows += [r] * (2 * (dim + 1))
-            cols += list(range(yi * (dim + 1), (yi + 1) * (dim + 1)))
-            cols += list(range(c * (dim + 1), (c + 1) * (dim + 1)))
-            vals += list(-xa[i]) + list(xa[i])
+            rows += [r] * (2 * width)
+            cols += list(range(yi * width, (yi + 1) * width))
+            cols += list(range(c * width, (c + 1) * width))
+            vals += list(xs[i]) + list(-xs[i])
             r += 1
-    a_ub = sp.csr_matrix((vals, (rows, cols)), shape=(r, nv))
-    res = linprog(np.zeros(nv), A_ub=a_ub, b_ub=-np.ones(r), bounds=[(None, None)] * nv,
-                  method="highs")
-    if res.status == 0:
-        wb = res.x.reshape(C, dim + 1)
-        return Separability(True, readonly(wb[:, :dim]), readonly(wb[:, dim]), 0, res.message)
-    if res.status == 2:
-        return Separability(False, None, None, 2, res.message)
-    raise RuntimeError(f"linprog did not decide separability: {res.message}")
-
-
+    return sp.csr_matrix((vals, (rows, cols)), shape=(r, n_classes * width))
