@@ -39,6 +39,7 @@ from ._cora import (
 )
 from ._cora_command import run_cora_case_study
 from ._cora_summary import summarize_cora
+from ._dashboard import DashboardRow, dashboard_markdown, results_dashboard
 from ._paper_numbers import (
     PAPER_FIG5A,
     PAPER_MEAN_HIGH_LC_GAIN,
@@ -88,6 +89,9 @@ from ._theorem_command import run_theorem_experiment
 from ._theorem_report import summarize_theorem
 
 __all__ = [
+    "DashboardRow",
+    "dashboard_markdown",
+    "results_dashboard",
     "ARMS",
     "CALIBRATION_EXPERIMENTS",
     "CALIBRATION_SEEDS",
