@@ -43,6 +43,7 @@ class NumpyOps:
     name = "numpy"
     xp = np
     float64_dtype = np.float64
+    kth_upper_is_exact = False  # a column sample's k-th smallest: an upper bound
 
     @staticmethod
     def float64(a):
@@ -145,6 +146,7 @@ class TorchOps:
     """torch tensors, on their device."""
 
     name = "torch"
+    kth_upper_is_exact = True  # torch.topk over whole rows
 
     def __init__(self):
         import torch

@@ -359,19 +359,24 @@ class PairSpace:
         band = self._band_squared if squared else self.band
         # an upper bound of the k-th smallest fast value (exact on torch; on numpy the k-th
         # smallest of a column sample, which is cheaper than partitioning whole rows)
-        upper = ops.kth_upper(D, k)
-        _, hi = band(upper, err)
-        rows, cols = ops.nonzero(D <= self.to_fast(band(hi, err)[1], up=True)[:, None])
-        fast = D[rows, cols]
-        T = _kth_per_row(ops, rows, fast, b, k)  # the k-th smallest fast value itself
+        T = ops.kth_upper(D, k)
+        if not ops.kth_upper_is_exact:  # candidates under the bound, then the k-th among them
+            _, hi = band(T, err)
+            rows, cols = ops.nonzero(D <= self.to_fast(band(hi, err)[1], up=True)[:, None])
+            fast = D[rows, cols]
+            T = _kth_per_row(ops, rows, fast, b, k)
         _, hi = band(T, err)  # every one of the k has exact value <= hi
         if squared:
             # distances are rounded roots: a pair tied with the k-th in distance can lie
             # up to about 2 ulps above it in squared distance
             hi = hi * (1.0 + 8.0 * 2.0**-52)
         _, cap = band(hi, err)  # a pair with exact value <= hi has fast value <= cap
-        keep = fast <= self.to_fast(cap, up=True)[rows]
-        rows, cols = rows[keep], cols[keep]
+        cap = self.to_fast(cap, up=True)
+        if ops.kth_upper_is_exact:
+            rows, cols = ops.nonzero(D <= cap[:, None])
+        else:
+            keep = fast <= cap[rows]
+            rows, cols = rows[keep], cols[keep]
         ex = self.exact(r0 + rows, cols)
         perm = ops.order_within_rows(rows, ex, cols)
         counts = ops.bincount(rows, b)
