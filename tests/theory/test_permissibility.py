@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+import sympy as sp
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -34,6 +35,43 @@ def test_symbolic_contrastive_threshold_matches_closed_form(mp, gap, m):
     th = contrastive_margin_threshold(mp, mp + gap, m)
     assert th.loss_level == pytest.approx(gap / (2 * m))
     assert th.radius == pytest.approx(mp + gap / 2)
+
+
+
+def _same(a, b):
+    return sp.simplify(a - b) == 0
+
+
+def test_contrastive_derivation_derives_the_known_closed_forms():
+    # ell* = (mu- - mu+) / (2M) and r = (mu+ + mu-)/2 (Hadsell et al.'s margins; the midpoint)
+    d = contrastive_margin_derivation()
+    s = d.symbols
+    assert _same(d.results["loss_level"], (s["mu_neg"] - s["mu_pos"]) / (2 * s["M"]))
+    assert _same(d.results["radius"], (s["mu_pos"] + s["mu_neg"]) / 2)
+    # the solved linked / unlinked bounds meet at ell*: mu+ + M ell* = mu- - M ell* = r
+    lo, hi = d.steps[2][1], d.steps[3][1]
+    at = {s["ell"]: d.results["loss_level"]}
+    assert _same(lo.rhs.subs(at), d.results["radius"]) and _same(hi.rhs.subs(at),
+                                                                  d.results["radius"])
+
+
+def test_ms_derivation_derives_the_known_closed_forms():
+    # per-anchor levels log 2 / alpha, log 2 / beta; r = 1 - t; ell* = log 2 / (N max(alpha,beta))
+    d = multi_similarity_derivation()
+    s = d.symbols
+    al, be, t, n = s["alpha"], s["beta"], s["t"], s["N"]
+    assert _same(d.results["positive_level"], sp.log(2) / al)
+    assert _same(d.results["negative_level"], sp.log(2) / be)
+    assert _same(d.results["radius"], 1 - t)
+    assert _same(d.results["log_positive_count_limit"], al * (1 - t))
+    assert _same(d.results["log_negative_count_limit"], be * (1 + t))
+    # Max does not simplify against Min symbolically: both orders of the scales, by value
+    for a_val, b_val in ((2, 40), (40, 2), (3, 3)):
+        got = d.results["mean_level"].subs({al: a_val, be: b_val, n: 7})
+        assert _same(got, sp.log(2) / (7 * max(a_val, b_val)))
+    # the positive level is the term's value at X = 1, the largest sum whose summands are < 1
+    x = s["X"]
+    assert _same((sp.log(1 + x) / al).subs(x, 1), d.results["positive_level"])
 
 
 @settings(max_examples=30, deadline=None)
