@@ -44,6 +44,17 @@ class Derivation:
         return self.latex()
 
 
+def _bound_on(solved, var, relation):
+    """The other side of ``var < b`` or ``var > b`` as returned by ``sympy.solve``."""
+    if isinstance(solved, relation) and solved.lhs == var:
+        return solved.rhs
+    flipped = {sp.StrictLessThan: sp.StrictGreaterThan,
+               sp.StrictGreaterThan: sp.StrictLessThan}[relation]
+    if isinstance(solved, flipped) and solved.rhs == var:
+        return solved.lhs
+    raise ValueError(f"expected {var} {relation.rel_op} b, got {solved}")  # pragma: no cover
+
+
 @cache
 def contrastive_margin_derivation() -> Derivation:
     """Loss level and radius for the contrastive margin loss (Hadsell, Chopra, LeCun 2006).
@@ -71,8 +82,9 @@ def contrastive_margin_derivation() -> Derivation:
     # a non-negative term of a mean below ell is below M*ell
     pos_bound = sp.solve(sp.Lt(d - mu_p, M * ell), d)
     neg_bound = sp.solve(sp.Lt(mu_n - d, M * ell), d)
-    upper_linked = mu_p + M * ell
-    lower_unlinked = mu_n - M * ell
+    # the two bounds on d, read off the solved inequalities (d < upper, d > lower)
+    upper_linked = _bound_on(pos_bound, d, sp.StrictLessThan)
+    lower_unlinked = _bound_on(neg_bound, d, sp.StrictGreaterThan)
     ell_star = sp.solve(sp.Eq(upper_linked, lower_unlinked), ell)[0]
     radius = sp.simplify(upper_linked.subs(ell, ell_star))
     steps = (
@@ -120,17 +132,30 @@ def multi_similarity_derivation() -> Derivation:
     t = sp.Symbol("t", real=True)
     s = sp.Symbol("s", real=True)
     X = sp.Symbol("X", nonnegative=True)  # the sum of exponentials
-    level_pos = sp.log(2) / alpha
-    level_neg = sp.log(2) / beta
+    # a term (1/a) log(1 + X) of scale a is below ell iff X < exp(a ell) - 1; every summand of
+    # X is below 1 for all X allowed iff that bound is at most 1: the level is where it is 1
+    a = sp.Symbol("a", positive=True)
+    ell = sp.Symbol("ell", positive=True)
+    x_at_ell = sp.solve(sp.Eq(sp.log(1 + X) / a, ell), X)[0]
+    level = sp.solve(sp.Eq(x_at_ell, 1), ell)[0]
+    level_pos = level.subs(a, alpha)
+    level_neg = level.subs(a, beta)
     # (1/alpha) log(1 + X) < log(2)/alpha: multiply by alpha > 0, then exponentiate
     scaled = sp.Lt(sp.expand(alpha * sp.log(1 + X) / alpha), sp.expand(alpha * level_pos))
     sum_condition = sp.solve(sp.Lt(sp.exp(scaled.lhs), sp.exp(scaled.rhs)), X)
     # a summand exp(u) is below 1 iff its exponent u is negative
     pos_condition = sp.solve(sp.Lt(-alpha * (s - t), 0), s)
     neg_condition = sp.solve(sp.Lt(beta * (s - t), 0), s)
-    radius = 1 - t
+    # the boundary similarity is where a summand's exponent vanishes; cosine distance 1 - s
+    boundary = sp.solve(sp.Eq(-alpha * (s - t), 0), s)[0]
+    radius = (1 - s).subs(s, boundary)
+    # a mean of N non-negative anchor losses below ell puts each anchor below N ell, which
+    # must not exceed the smaller level; the level decreases in its scale, so that is the
+    # level of the larger scale
     N = sp.Symbol("N", positive=True, integer=True)
-    mean_level = sp.log(2) / (N * sp.Max(alpha, beta))
+    if not sp.diff(level, a).is_negative:  # pragma: no cover - a property of log(2)/a
+        raise AssertionError("the per-anchor level must decrease in its scale")
+    mean_level = sp.solve(sp.Eq(N * ell, level.subs(a, sp.Max(alpha, beta))), ell)[0]
     # attainability: cosine similarities lie in [-1, 1], so a positive summand is at least
     # exp(-alpha (1 - t)) (s = 1) and a negative one at least exp(-beta (1 + t)) (s = -1)
     P = sp.Symbol("P", nonnegative=True, integer=True)  # |P_i|, positives of an anchor

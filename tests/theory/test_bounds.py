@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -36,6 +37,22 @@ def _normalized_laplacian_by_definition(adj):
     return lap
 
 
+def _spectrum_by_charpoly(adj):
+    """Eigenvalues of the normalized Laplacian as the real roots of an exact characteristic
+    polynomial (sympy, rationals): I - D^{-1} A has the same spectrum as I - D^{-1/2} A D^{-1/2};
+    an isolated node's row is 0, as in the library. No LAPACK eigen-solver is involved."""
+    n = adj.shape[0]
+    a = np.rint(adj).astype(int)
+    deg = a.sum(axis=1)
+    m = sp.Matrix(n, n, lambda i, j: (sp.Integer(int(i == j)) - sp.Rational(int(a[i, j]),
+                                                                              int(deg[i])))
+                  if deg[i] else sp.Integer(0))
+    x = sp.Symbol("x")
+    roots = sp.Poly(m.charpoly(x).as_expr(), x).real_roots()
+    assert len(roots) == n  # similar to a symmetric matrix: every root is real
+    return np.array(sorted(float(r) for r in roots))
+
+
 def _probe_error_and_bound_by_definition(adj, labels, k):
     """Degree-weighted error of argmax_c (P_k U)_xc, phi and 2 phi / lambda_{k+1}, from scratch."""
     lap = _normalized_laplacian_by_definition(adj)
@@ -53,7 +70,7 @@ def _probe_error_and_bound_by_definition(adj, labels, k):
             err += w[x]
     phi = sum(adj[x, y] / vol for x in range(len(w)) for y in range(len(w))
               if labels[x] != labels[y])
-    lam = vals[k]
+    lam = _spectrum_by_charpoly(adj)[k]  # the eigenvalue from an independent method
     return err, phi, (2 * phi / lam if lam > 1e-12 else math.inf), vals
 
 
@@ -73,40 +90,66 @@ def test_spectral_bound_against_the_probe_error_by_definition(case, k):
         assert b.details["probe_error"] == pytest.approx(err, abs=1e-12)
 
 
-def test_spectral_bound_on_two_triangles_joined_by_an_edge_by_hand():
-    # vol = 14, one heterophilous edge counted twice: phi = 2/14; the probe is exact
-    edges = [(0, 1), (1, 2), (0, 2), (3, 4), (4, 5), (3, 5), (2, 3)]
-    g = SampleGraph.from_edges(edges)
-    err, phi, bound, _ = _probe_error_and_bound_by_definition(g.to_dense().astype(float),
-                                                              [0, 0, 0, 1, 1, 1], 2)
-    assert (err, phi) == (0.0, pytest.approx(1 / 7))
-    assert spectral_probe_bound(g, [0, 0, 0, 1, 1, 1], 2).value == pytest.approx(bound)
+P4 = SampleGraph.from_edges([(0, 1), (1, 2), (2, 3)])
+K4 = SampleGraph.from_edges([(i, j) for i in range(4) for j in range(i + 1, 4)])
+C4 = SampleGraph.from_edges([(0, 1), (1, 2), (2, 3), (3, 0)])
+C5 = SampleGraph.from_edges([(0, 1), (1, 2), (2, 3), (3, 4), (4, 0)])
+STAR = SampleGraph.from_edges([(0, 1), (0, 2), (0, 3)])  # K_{1,3}, centre 0
+TWO_TRIANGLES = SampleGraph.from_edges([(0, 1), (1, 2), (0, 2), (3, 4), (4, 5), (3, 5), (2, 3)])
+
+
+@pytest.mark.parametrize("graph, labels, k, error, phi, lam, bound", [
+    # P_4, vol 6, labels 0 0 1 1: the cut edge (1, 2) is counted twice, phi = 2/6. L has
+    # 1 - cos(pi j / 3) = 0, 1/2, 3/2, 2. k = 1 projects on sqrt(w): both classes have mass 1/2,
+    # a tie at every node, error 1; bound 2 (1/3) / (1/2) = 4/3
+    (P4, [0, 0, 1, 1], 1, 1.0, 1 / 3, 0.5, 4 / 3),
+    # k = 2 adds D^{1/2} psi with psi = (2, 1, -1, -2) (P psi = psi / 2): the projection gives
+    # class scores sqrt(w_x) (1/2 +- psi_x / 3), right at every node; bound (2/3) / (3/2) = 4/9
+    (P4, [0, 0, 1, 1], 2, 0.0, 1 / 3, 1.5, 4 / 9),
+    # two triangles joined by (2, 3), vol 14, phi = 2/14. Random-walk eigenvalues mu from the
+    # two symmetric ansatzes: 6mu^2 - 5mu - 1 = 0 (mu = 1, -1/6), 6mu^2 - mu - 3 = 0, and -1/2
+    # twice: lambda = 0, (11 - sqrt 73)/12, 7/6, 3/2, 3/2, (11 + sqrt 73)/12. lambda_3 = 7/6,
+    # bound (2/7) / (7/6) = 12/49; the Fiedler vector separates the triangles: error 0
+    (TWO_TRIANGLES, [0, 0, 0, 1, 1, 1], 2, 0.0, 1 / 7, 7 / 6, 12 / 49),
+])
+def test_spectral_bound_named_tiny_graphs(graph, labels, k, error, phi, lam, bound):
+    b = spectral_probe_bound(graph, labels, k)
+    assert b.details["probe_error"] == pytest.approx(error, abs=1e-12)
+    assert b.details["phi"] == pytest.approx(phi)
+    assert b.details["lambda_k_plus_1"] == pytest.approx(lam)
+    assert b.value == pytest.approx(bound)
+    assert b.details["trace_identity"] == pytest.approx(phi)
+    assert b.vacuous == (bound >= 1)
 
 
 @settings(max_examples=50, deadline=None)
 @given(graphs_with_labels(min_nodes=3, max_nodes=12, max_classes=3))
 def test_trace_identity_equals_degree_weighted_heterophily(case):
+    # both sides from their definitions: tr U^T L U with U_xc = sqrt(d_x / vol) [y_x = c] and L
+    # entry by entry, and phi = heterophilous arc weight / vol, by loops
     g, labels = case
     if g.n_edges == 0:
         return
+    adj = g.to_dense().astype(float)
+    lap = _normalized_laplacian_by_definition(adj)
+    vol = adj.sum()
+    classes = sorted(set(labels.tolist()))
+    u = np.array([[math.sqrt(adj[x].sum() / vol) * (labels[x] == c) for c in classes]
+                  for x in range(g.n_nodes)])
+    trace = float(np.trace(u.T @ lap @ u))
+    phi = sum(adj[x, y] for x in range(g.n_nodes) for y in range(g.n_nodes)
+              if labels[x] != labels[y]) / vol
+    assert trace == pytest.approx(phi, abs=1e-12)  # the identity, both sides computed here
     b = spectral_probe_bound(g, labels, 1)
-    assert b.details["trace_identity"] == pytest.approx(b.details["phi"], abs=1e-9)
-    assert b.details["phi"] == pytest.approx(1 - edge_homophily(g, labels, weighted=True))
+    assert b.details["trace_identity"] == pytest.approx(trace, abs=1e-12)
+    assert b.details["phi"] == pytest.approx(phi, abs=1e-12)
+    assert edge_homophily(g, labels, weighted=True) == pytest.approx(1 - phi, abs=1e-12)
 
 
 def test_spectral_bound_vacuous_with_zero_eigengap():
     g = SampleGraph.from_edges([(0, 1), (2, 3), (4, 5)])
     b = spectral_probe_bound(g, [0, 1, 0, 1, 0, 1], 2)  # 3 components: lambda_3 = 0
     assert b.vacuous and not b.assumptions["eigengap_positive"] and math.isinf(b.value)
-
-
-def test_spectral_bound_reference_two_cliques_joined():
-    # two triangles joined by one edge, labels = the triangles: error 0, small bound
-    g = SampleGraph.from_edges([(0, 1), (1, 2), (0, 2), (3, 4), (4, 5), (3, 5), (2, 3)])
-    b = spectral_probe_bound(g, [0, 0, 0, 1, 1, 1], 2)
-    assert b.details["probe_error"] == 0.0
-    assert b.details["phi"] == pytest.approx(2 / 14)
-    assert not b.vacuous
 
 
 @settings(max_examples=40, deadline=None)
@@ -146,7 +189,7 @@ def test_cheeger_easy_side_against_enumerated_cuts(g, k):
     if k > g.n_nodes:
         return
     adj = g.to_dense().astype(float)
-    lam_k = np.linalg.eigvalsh(_normalized_laplacian_by_definition(adj))[k - 1]
+    lam_k = _spectrum_by_charpoly(adj)[k - 1]
     rho = _rho_by_enumeration(adj, k)
     assert lam_k / 2 <= rho + 1e-9  # the inequality, both sides computed here
     b = cheeger_easy_side(g, k)
@@ -154,16 +197,35 @@ def test_cheeger_easy_side_against_enumerated_cuts(g, k):
     assert b.details["rho_k"] == pytest.approx(rho, abs=1e-12)
 
 
-@pytest.mark.parametrize("edges, k, lam_half, rho", [
-    ([(0, 1), (1, 2), (2, 3), (3, 0)], 2, 0.5, 0.5),  # C_4: lambda_2 = 1; two paths, cut 2, vol 4
-    ([(0, 1), (1, 2)], 2, 0.5, 1.0),  # P_3: lambda_2 = 1; any two disjoint sets have phi 1
-    ([(0, 1), (1, 2), (0, 2), (3, 4), (4, 5), (3, 5), (2, 3)], 2, None, 1 / 7),  # triangles + edge
+@pytest.mark.parametrize("graph, k, lam_half, rho", [
+    # C_4: lambda = 0, 1, 1, 2; two paths of 2: cut 2, vol 4
+    (C4, 2, 0.5, 0.5),
+    # P_3: lambda = 0, 1, 2; any two disjoint sets include one without the middle node: phi 1
+    (SampleGraph.from_edges([(0, 1), (1, 2)]), 2, 0.5, 1.0),
+    # P_4: lambda_2 = 1 - cos(pi/3) = 1/2; {0, 1}, {2, 3}: cut 1, vol 3 (a leaf alone has phi 1)
+    (P4, 2, 0.25, 1 / 3),
+    # C_5: lambda_2 = 1 - cos(2 pi / 5) = (5 - sqrt 5)/4; two arcs, the shorter has <= 2 nodes:
+    # cut 2 over vol <= 4
+    (C5, 2, (5 - math.sqrt(5)) / 8, 0.5),
+    # K_{1,3}: lambda = 0, 1, 1, 2; one of two disjoint sets holds only leaves: phi 1
+    (STAR, 2, 0.5, 1.0),
+    # K_4: lambda = 0, 4/3, 4/3, 4/3; two pairs: cut 4, vol 6, so the easy side is tight here
+    (K4, 2, 2 / 3, 2 / 3),
+    # K_4, k = 3: two of three disjoint sets are singletons: phi 1
+    (K4, 3, 2 / 3, 1.0),
+    # two triangles and an edge: lambda_2 = (11 - sqrt 73)/12 (see the probe bound above);
+    # the triangles: cut 1, vol 7
+    (TWO_TRIANGLES, 2, (11 - math.sqrt(73)) / 24, 1 / 7),
+    # k = 1: lambda_1 = 0 and V itself has no boundary
+    (C5, 1, 0.0, 0.0),
 ])
-def test_cheeger_named_tiny_graphs(edges, k, lam_half, rho):
-    b = cheeger_easy_side(edges, k)
-    if lam_half is not None:
-        assert b.value == pytest.approx(lam_half)
-    assert b.details["rho_k"] == pytest.approx(rho) and b.value <= rho
+def test_cheeger_named_tiny_graphs(graph, k, lam_half, rho):
+    b = cheeger_easy_side(graph, k)
+    assert b.value == pytest.approx(lam_half, abs=1e-12)
+    assert b.details["rho_k"] == pytest.approx(rho, abs=1e-12)
+    assert b.details["holds"] and b.value <= rho + 1e-12
+    assert _spectrum_by_charpoly(graph.to_dense())[k - 1] / 2 == pytest.approx(lam_half,
+                                                                              abs=1e-12)
 
 
 def test_sparsest_partition_reference_cycle():
@@ -395,10 +457,6 @@ def test_theory_and_losses_share_no_public_name():
     import sip_theory.theory as theory
 
     assert set(theory.__all__) & set(losses.__all__) == set()
-
-
-K4 = SampleGraph.from_edges([(i, j) for i in range(4) for j in range(i + 1, 4)])
-P4 = SampleGraph.from_edges([(0, 1), (1, 2), (2, 3)])
 
 
 def test_spectral_embedding_spans_a_minimizer_on_the_path_p4():

@@ -33,10 +33,25 @@ def test_corollary1_self_excluded_formula_equals_lc_of_clique_graph(pair, ties, 
 @settings(max_examples=60, deadline=None)
 @given(label_pairs)
 def test_corollary1_without_self_exclusion_random_ties_is_purity(pair):
+    # the oracle is purity by its definition (each clique's most frequent fine-tuning label,
+    # counted by loops), not the result's own purity and sizes fields
     pt, ft = map(np.array, pair)
     res = clique_purity(pt, ft, self_exclusion=False, ties="random")
-    sizes_weighted = float(np.dot(res.purity, res.sizes) / res.sizes.sum())
-    assert res.value == pytest.approx(sizes_weighted)
+    top = 0
+    for c in set(pt.tolist()):
+        members = [ft[i] for i in range(len(pt)) if pt[i] == c]
+        top += max(members.count(v) for v in set(members))
+    assert res.value == pytest.approx(top / len(pt))
+
+
+def test_corollary1_without_self_exclusion_named_cliques():
+    # one clique with labels 0 0 1 1, the vote over the whole clique: a 2-2 tie at every node,
+    # credit 1/2 under random ties, 0 under strict ties; purity 2/4
+    assert clique_purity([0] * 4, [0, 0, 1, 1], self_exclusion=False, ties="random").value == 0.5
+    assert clique_purity([0] * 4, [0, 0, 1, 1], self_exclusion=False).value == 0.0
+    # cliques {0,1,2} labels 0 0 1 and {3,4} labels 2 2: 2 + 2 of 5 nodes right, purity 4/5
+    res = clique_purity([0, 0, 0, 1, 1], [0, 0, 1, 2, 2], self_exclusion=False, ties="random")
+    assert res.value == pytest.approx(0.8)
 
 
 @settings(max_examples=40, deadline=None)

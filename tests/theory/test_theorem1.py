@@ -185,3 +185,112 @@ def test_a_one_ulp_tie_is_not_reported_as_realized():
     assert not rep.realized and rep.margin == 0.0 and rep.min_violations == 1
     rebuilt = radius_graph(points, rep.min_violations_radius)
     assert len(set(map(tuple, rebuilt.edges())) ^ set(map(tuple, graph.edges()))) == 1
+
+
+# ------------------------------------------- issue 13: margins near 0, ties, duplicates, offsets
+def _lc_by_definition(graph, labels, ties, isolated):
+    """LC from its definition, node by node: the neighbourhood majority (self excluded)."""
+    credits = []
+    for x in range(graph.n_nodes):
+        votes = [labels[y] for y in range(graph.n_nodes) if y != x and graph.has_edge(x, y)]
+        if not votes:
+            if isolated == "wrong":
+                credits.append(0.0)
+            continue
+        counts = {c: votes.count(c) for c in set(votes)}
+        winners = [c for c in counts if counts[c] == max(counts.values())]
+        if labels[x] not in winners:
+            credits.append(0.0)
+        elif len(winners) == 1:
+            credits.append(1.0)
+        else:
+            credits.append(0.0 if ties == "strict" else 1.0 / len(winners))
+    return float(np.mean(credits)) if credits else math.nan
+
+
+P3 = SampleGraph.from_edges([(0, 1), (1, 2)])
+ULP = 2.0**-51  # the spacing of floats in [2, 4)
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "sqeuclidean"])
+@pytest.mark.parametrize("ties, want", [("strict", 1 / 3), ("random", 1 / 2)])
+def test_theorem1_at_a_one_ulp_margin(metric, ties, want):
+    # P_3 on the line at 0, 2^-51, 3: the edge (1, 2) has d = 3 - 2^-51, one ulp below the
+    # non-edge d(0, 2) = 3, so only r = 3.0 itself recovers G. Labels 0 0 1: node 0 sees a 0
+    # (right), node 1 sees 0 and 1 (a tie: 0 strict, 1/2 random), node 2 sees a 0 (wrong)
+    points = np.array([[0.0], [ULP], [3.0]])
+    assert abs(points[2, 0] - points[1, 0]) == np.nextafter(3.0, 0.0)  # the margin is built
+    labels = [0, 0, 1]
+    chk = check_theorem1(points, P3, labels, metric=metric, ties=ties)
+    assert chk.realized and chk.recovery.margin > 0
+    assert radius_graph(points, chk.radius, metric=metric) == P3
+    assert chk.rnn_accuracy == pytest.approx(want, abs=1e-15)
+    assert chk.local_consistency == pytest.approx(want, abs=1e-15)
+    assert _lc_by_definition(P3, labels, ties, "exclude") == pytest.approx(want)
+    assert chk.identity_holds is True
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "sqeuclidean", "cosine", "dot"])
+def test_theorem1_on_an_exact_tie_is_not_realized(metric):
+    # points (1, 0), (1, 1), (0, 1), G = the single edge (0, 1): the edge and the non-edge (1, 2)
+    # have the same distance (1, or cosine 1/sqrt 2, or dot 1), so no radius graph is G
+    points = np.array([[1.0, 0.0], [1.0, 1.0], [0.0, 1.0]])
+    g = SampleGraph.from_edges([(0, 1)], n_nodes=3)
+    chk = check_theorem1(points, g, [0, 0, 1], metric=metric)
+    assert not chk.realized and chk.recovery.margin == 0.0
+    assert chk.recovery.min_violations == 1
+    assert chk.identity_holds is None
+
+
+@pytest.mark.parametrize("isolated, want", [("exclude", 1.0), ("wrong", 2 / 3)])
+def test_theorem1_with_duplicate_points(isolated, want):
+    # nodes 0 and 1 at the same point, linked (d = 0 < r); node 2 far and isolated. Labels
+    # 0 0 1: nodes 0 and 1 see each other (right); node 2 is excluded, or counts as wrong
+    points = np.array([[0.0, 0.0], [0.0, 0.0], [5.0, 0.0]])
+    g = SampleGraph.from_edges([(0, 1)], n_nodes=3)
+    chk = check_theorem1(points, g, [0, 0, 1], isolated=isolated)
+    assert chk.realized and chk.recovery.max_linked == 0.0
+    assert chk.rnn_accuracy == pytest.approx(want) and chk.identity_holds is True
+    # unlinked duplicates (d = 0) below a linked pair (d = 1) cannot be realized
+    dup = np.array([[0.0], [0.0], [1.0]])
+    bad = check_theorem1(dup, [(0, 2), (1, 2)], [0, 0, 1])
+    assert not bad.realized and bad.recovery.margin == -1.0 and bad.identity_holds is None
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "sqeuclidean"])
+def test_theorem1_after_a_translation_by_1e8(metric):
+    # P_3 at (0, 0), (1, 0), (2.5, 0): linked d = 1, 1.5, unlinked 2.5 (margin 1). Moved by 1e8
+    # in both coordinates, |x|^2 ~ 2e16 has ulp 4, so a Gram expansion loses every distance;
+    # coordinate differences are exact. Labels 0 1 1: node 0 sees a 1 (wrong), node 1 sees 0 and
+    # 1 (tie, wrong), node 2 sees a 1 (right): LC = 1/3
+    base = np.array([[0.0, 0.0], [1.0, 0.0], [2.5, 0.0]])
+    for shift in (0.0, 1e8):
+        points = base + shift
+        chk = check_theorem1(points, P3, [0, 1, 1], metric=metric)
+        assert chk.realized, shift
+        assert radius_graph(points, chk.radius, metric=metric) == P3
+        assert chk.rnn_accuracy == pytest.approx(1 / 3) and chk.identity_holds is True
+
+
+@settings(max_examples=30, deadline=None)
+@given(graphs_with_labels(min_nodes=2, max_nodes=8, max_classes=3),
+       st.sampled_from(["euclidean", "sqeuclidean", "cosine"]),
+       st.sampled_from(["strict", "random"]), st.sampled_from(["exclude", "wrong"]), st.data())
+def test_theorem1_identity_with_a_duplicated_node(case, metric, ties, isolated, data):
+    # a copy of node 0 (distance 0 to it, the same distances to every other node) is linked to
+    # node 0 and to its neighbours: the bigger graph is realized by the same points, and the
+    # vote equals LC computed from its definition (not the library's local_consistency)
+    graph, labels = case
+    real = data.draw(realizing_embeddings(graph, metric=metric))
+    n = graph.n_nodes
+    edges = [tuple(e) for e in graph.edges().tolist()]
+    edges += [(0, n)] + [(int(v), n) for v in graph.neighbors(0).tolist()]
+    big = SampleGraph.from_edges(edges, n_nodes=n + 1)
+    points = np.vstack([real.points, real.points[:1]])
+    big_labels = np.append(labels, data.draw(st.integers(0, 2)))
+    chk = check_theorem1(points, big, big_labels, metric=metric, ties=ties, isolated=isolated)
+    assert chk.realized
+    want = _lc_by_definition(big, big_labels.tolist(), ties, isolated)
+    assert (math.isnan(want) and math.isnan(chk.rnn_accuracy)) or chk.rnn_accuracy == (
+        pytest.approx(want, abs=1e-12))
+    assert chk.identity_holds is True
