@@ -75,6 +75,13 @@ class DistanceBlocks:
         return self._space(query).exact(np.asarray(i, dtype=np.int64),
                                         np.asarray(j, dtype=np.int64))
 
+    def exact_block(self, rows: slice) -> np.ndarray:
+        """Exact dissimilarities of the embeddings ``rows`` to all embeddings (the kernel's
+        formula pair by pair: O(rows x n x d) work, for objectives evaluated on small sets)."""
+        i = np.repeat(np.arange(rows.start, rows.stop), self.n)
+        j = np.tile(np.arange(self.n), rows.stop - rows.start)
+        return self.exact(i, j).reshape(rows.stop - rows.start, self.n)
+
     def exactify(self, rows: slice, d: np.ndarray, thresholds, query=None) -> np.ndarray:
         """``d`` (a block from :meth:`block`) with the exact value in every entry whose fast
         value lies within the rounding bound of one of the sorted ``thresholds``."""

@@ -230,8 +230,9 @@ def _pairs(embeddings, graph, metric):
     g = to_graph(graph, x.shape[0], sized_by="embeddings")
     if g.n_nodes != x.shape[0]:
         raise ValueError(f"embeddings has {x.shape[0]} rows but the graph has {g.n_nodes} nodes")
-    blocks = DistanceBlocks(x, metric=metric, chunk_size=x.shape[0])
-    d = blocks.block(slice(0, x.shape[0]))
+    # the objectives are evaluated on exact distances (the kernel's formula), so that a
+    # witness at distance exactly mu_- or 0 has loss exactly 0
+    d = DistanceBlocks(x, metric=metric).exact_block(slice(0, x.shape[0]))
     adj = g.to_dense() > 0
     return d, adj
 
@@ -505,7 +506,7 @@ def is_permissible(loss_spec, graph, *, embeddings=None, dim: int | None = None
             if dim is not None and need > dim and name != "the given embeddings":
                 continue
             cands = [pts]
-            dist = DistanceBlocks(pts, chunk_size=n).block(slice(0, n))
+            dist = DistanceBlocks(pts).exact_block(slice(0, n))
             adj = g.to_dense() > 0
             off = ~np.eye(n, dtype=bool)
             linked = dist[adj & off]
