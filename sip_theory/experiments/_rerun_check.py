@@ -64,7 +64,7 @@ def compare_with_stored(stored_dir, rerun_dir, *, metric: str = "knn3_pt_auroc",
     differences ``d_s = rerun_s - stored_s`` of ``metric``, and asks whether
     the 95% t-interval of their mean contains 0:
 
-        |mean(d)| <= t_{0.975, n-1} * sd(d, ddof=1) / sqrt(n),
+        ``|mean(d)| <= t_{0.975, n-1} * sd(d, ddof=1) / sqrt(n)``,
 
     i.e. a two-sided paired t-test at the 5% level. Pairing by seed is right
     because a seed fixes the generated data in both folders, so ``d_s`` removes

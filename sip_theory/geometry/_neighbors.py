@@ -224,7 +224,7 @@ def compute_neighbors(
         ones, the "filtered" link-prediction protocol): they are never kNN
         neighbours, never counted in edge ranks, non-edge minima or pair counts,
         and ``pairs.n_pairs`` leaves them out. Must share no edge with ``graph``;
-        each row keeps at least ``k`` candidates. Memory O(m + |exclude|).
+        each row keeps at least ``k`` candidates. Memory ``O(m + |exclude|)``.
     metric : {"euclidean", "sqeuclidean", "cosine", "dot"}, default "euclidean"
     pairs : bool, optional
         Count all pairs at each edge distance (AUROC, AP, best-F1 radius).

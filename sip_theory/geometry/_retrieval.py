@@ -181,7 +181,7 @@ def link_retrieval(
         training edges as ``exclude``, so a training link is not counted against
         the model for being close. Every score is then computed over the
         candidates alone (ranks, the k nearest, micro AP's pairs). Must share no
-        edge with ``graph``. Masked inside the sweep: memory stays O(n k + m + |exclude|).
+        edge with ``graph``. Masked inside the sweep: memory stays ``O(n k + m + |exclude|)``.
     neighbors : Neighbors, optional
         From :func:`compute_neighbors` with this graph, this ``exclude`` and
         ``k >= max(ks)``.
@@ -202,7 +202,7 @@ def link_retrieval(
 
     Notes
     -----
-    For query i with neighbour set N(i) (deg_i = |N(i)|) and candidates C(i) (every
+    For query i with neighbour set N(i) (``deg_i = |N(i)|``) and candidates C(i) (every
     l != i not excluded for i), let rank(j) = #{l in C(i) : d(i, l) <= d(i, j)} and
     L(j) = #{j' in N(i) : d(i, j') <= d(i, j)}.
 
@@ -211,7 +211,7 @@ def link_retrieval(
       group of tied distances spread evenly over its positions, IDCG_i = sum_{r<=deg_i} 1/log2(1+r);
     * RR_i = 1 / rank of the nearest neighbour j*, counting every point closer than
       j* and every non-neighbour at the same distance (MRR is the mean of RR_i);
-    * P@k_i = |kNN_k(i) & N(i)| / k and R@k_i = |kNN_k(i) & N(i)| / deg_i with kNN
+    * ``P@k_i = |kNN_k(i) & N(i)| / k`` and ``R@k_i = |kNN_k(i) & N(i)| / deg_i`` with kNN
       ordered by (distance, index);
     * micro AP ranks all n(n-1)/2 candidate pairs by distance, relevant = linked:
       AP = (1/m) sum_{edges e} TP(<= d_e) / #pairs(<= d_e).

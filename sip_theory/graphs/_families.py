@@ -226,7 +226,7 @@ def multitask_label_graph(label_sets, *, task_names=None, sample_ids=None,
     Returns
     -------
     SampleGraph
-        n + sum_t |Y_t| nodes; :attr:`~SampleGraph.auxiliary` marks the label
+        ``n + sum_t |Y_t|`` nodes; :attr:`~SampleGraph.auxiliary` marks the label
         nodes, whose :attr:`~SampleGraph.node_ids` read ``"<task>=<label>"``
         (label nodes of a task in sorted label order).
 

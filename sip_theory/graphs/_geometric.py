@@ -119,7 +119,7 @@ def radius_graph(points, radius: float, *, metric: str = "euclidean", strict: bo
     Notes
     -----
     Each square block of pairs gets its fast dissimilarities from one matrix
-    product (for the Euclidean metric |x_i|^2 + |x_j|^2 - 2 x_i . x_j on
+    product (for the Euclidean metric ``|x_i|^2 + |x_j|^2 - 2 x_i . x_j`` on
     centred points). Every pair whose fast value can lie at or below the radius
     (the radius plus a rigorous floating-point error bound, a few hundred
     machine epsilons times the squared norms) is re-checked with the direct

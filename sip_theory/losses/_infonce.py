@@ -68,8 +68,8 @@ def info_nce_loss(
     With s_ij = sim(z_i, z_j)/T, positives P_i and negatives N_i of anchor i, and
     D_i = P_i + N_i:
 
-    * ``supcon_out``: L_i = -(1/|P_i|) sum_{p in P_i} [s_ip - logsumexp_{j in D_i} s_ij]
-    * ``supcon_in``:  L_i = -log[(1/|P_i|) sum_{p in P_i} exp(s_ip) / sum_{j in D_i} exp(s_ij)]
+    * ``supcon_out``: ``L_i = -(1/|P_i|) sum_{p in P_i} [s_ip - logsumexp_{j in D_i} s_ij]``
+    * ``supcon_in``:  ``L_i = -log[(1/|P_i|) sum_{p in P_i} exp(s_ip) / sum_{j in D_i} exp(s_ij)]``
     * ``ntxent``: per positive pair, -log[exp(s_ip) / (exp(s_ip) + sum_{n in N_i} exp(s_in))]
       (each positive competes only with the anchor's negatives; van den Oord et al.
       2018, Chen et al. 2020).

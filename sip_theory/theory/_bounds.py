@@ -341,7 +341,7 @@ def spectral_probe_bound(graph, labels, k: int) -> Bound:
         homophily), ``lambda_k_plus_1``, ``trace_identity`` (tr U^T L U, equal to
         phi), ``residual`` ||(I - P_k) U||_F^2 with its bound phi/lambda_{k+1},
         ``probe_error``, the measured error of :func:`spectral_probe_error`,
-        ``eigen_residual`` (max |L V - V Lambda| and |V^T V - I| over the
+        ``eigen_residual`` (max ``|L V - V Lambda|`` and ``|V^T V - I|`` over the
         eigenpairs used), ``minimizer_rank`` k' = #{i <= k: lambda_i < 1} and
         ``minimizer_bound`` 2 phi / lambda_{k'+1}, the bound for a probe on the
         spectral contrastive loss's minimizer. ``assumptions`` are computed from

@@ -93,7 +93,7 @@ def edge_homophily(graph, labels, *, weighted: bool = False, directed: bool = Fa
 
     Notes
     -----
-    h_edge = |{(u, v) in E : y_u = y_v}| / |E| (Zhu et al. 2020, "Beyond
+    ``h_edge = |{(u, v) in E : y_u = y_v}| / |E|`` (Zhu et al. 2020, "Beyond
     homophily in graph neural networks"). Counting undirected edges once or
     twice gives the same value.
 
@@ -146,7 +146,7 @@ def node_homophily(
 
     Notes
     -----
-    h_node = mean_v |{u in N(v) : y_u = y_v}| / |N(v)| (Pei et al. 2020,
+    ``h_node = mean_v |{u in N(v) : y_u = y_v}| / |N(v)|`` (Pei et al. 2020,
     Geom-GCN). Unlike local consistency it credits a fraction, not a majority.
 
     Examples
@@ -191,9 +191,9 @@ def class_insensitive_homophily(graph, labels, *, directed: bool = False) -> flo
 
     Notes
     -----
-    With C classes, n nodes, class sizes |C_k| and
+    With C classes, n nodes, class sizes ``|C_k|`` and
     h_k = (number of arcs into class-k nodes from class-k nodes) / (number of arcs into
-    class-k nodes), the measure is (1/(C-1)) sum_k [h_k - |C_k|/n]_+ (Lim et al.,
+    class-k nodes), the measure is ``(1/(C-1)) sum_k [h_k - |C_k|/n]_+`` (Lim et al.,
     "Large scale learning on non-homophilous graphs", NeurIPS 2021). A class
     without incoming arcs has h_k = 0. C counts the labels that occur.
 
@@ -300,7 +300,7 @@ def label_informativeness(graph, labels, *, variant: str = "edge") -> float:
     Edge variant: LI = I(y_xi; y_eta) / H(y_xi), with joint p(c1, c2) the share of
     arcs from class c1 to class c2 and both marginals p_bar_c = D_c / 2m.
     Node variant, as published: joint q(c1, c2) = (1/n') sum_u 1[y_u = c1]
-    |{v in N(u): y_v = c2}| / d_u over the n' non-isolated nodes,
+    ``|{v in N(u): y_v = c2}| / d_u`` over the n' non-isolated nodes,
 
     .. math:: \\mathrm{LI}_{node} = \\frac{\\sum q(c_1,c_2) \\log\\frac{q(c_1,c_2)}
               {p(c_1)\\,\\bar p(c_2)}}{-\\sum_c p(c) \\log p(c)},

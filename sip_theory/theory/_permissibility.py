@@ -146,12 +146,12 @@ def _ms_numeric():
 
 
 def contrastive_margin_threshold(pos_margin: float, neg_margin: float, n_pairs: int) -> Threshold:
-    """ell* = (mu_- - mu_+) / (2M) and r = (mu_+ + mu_-)/2 for the contrastive margin loss.
+    """``ell* = (mu_- - mu_+) / (2M)`` and ``r = (mu_+ + mu_-)/2`` for the contrastive margin loss.
 
     Parameters
     ----------
     pos_margin, neg_margin : float
-        0 <= mu_+ < mu_-.
+        ``0 <= mu_+ < mu_-``.
     n_pairs : int
         M, the number of pairs the loss averages over (all n(n-1)/2 pairs).
 
@@ -161,8 +161,8 @@ def contrastive_margin_threshold(pos_margin: float, neg_margin: float, n_pairs: 
 
     Notes
     -----
-    If L < ell* every term of the sum is below M ell* = (mu_- - mu_+)/2, so every
-    linked pair has d < (mu_+ + mu_-)/2 and every unlinked pair d > (mu_+ + mu_-)/2.
+    If L < ell* every term of the sum is below ``M ell* = (mu_- - mu_+)/2``, so every
+    linked pair has ``d < (mu_+ + mu_-)/2`` and every unlinked pair ``d > (mu_+ + mu_-)/2``.
     The expressions are evaluated from the sympy derivation
     (:func:`contrastive_margin_derivation`).
 
@@ -304,10 +304,10 @@ def contrastive_zero_margin_lower_bound(graph, *, neg_margin: float) -> float:
     """Lower bound on the all-pairs contrastive loss with pos_margin = 0, valid for every embedding.
 
     Each set of node-disjoint induced paths a - b - c (a, c unlinked) forces
-    d_ab + d_bc + (mu_- - d_ac)_+ >= mu_- by the triangle inequality, so
-    L >= P mu_- / M with P the number of disjoint induced paths found greedily,
-    M = n(n-1)/2. P = 0 iff the graph is a cluster graph. Since ell* = mu_-/(2M)
-    for mu_+ = 0, any graph with P >= 1 has L >= 2 ell* > ell* for *every*
+    ``d_ab + d_bc + (mu_- - d_ac)_+ >= mu_-`` by the triangle inequality, so
+    ``L >= P mu_- / M`` with P the number of disjoint induced paths found greedily,
+    M = n(n-1)/2. P = 0 iff the graph is a cluster graph. Since ``ell* = mu_-/(2M)``
+    for ``mu_+ = 0``, any graph with P >= 1 has L >= 2 ell* > ell* for *every*
     embedding.
 
     Examples
@@ -367,11 +367,11 @@ class PermissibilityReport(ToDictMixin):
         cannot certify P1 for this loss, graph and parameters).
     attainability : dict
         The numbers behind the verdict. Multi-similarity: ``max_positives`` and
-        ``max_negatives`` (the largest |P_i| < e^{alpha (1 - t)} and
-        |N_i| < e^{beta (1 + t)}), ``per_anchor_attainable`` (every anchor within
+        ``max_negatives`` (the largest ``|P_i| < e^{alpha (1 - t)}`` and
+        ``|N_i| < e^{beta (1 + t)}``), ``per_anchor_attainable`` (every anchor within
         both), ``mean_loss_lower_bound`` (the mean over anchors of each anchor's
         smallest possible loss) and ``per_anchor_witness`` (the witness meeting
-        every anchor's two levels, if any). Contrastive margin with mu_+ = 0:
+        every anchor's two levels, if any). Contrastive margin with ``mu_+ = 0``:
         ``loss_lower_bound``.
     """
 
@@ -436,16 +436,16 @@ def is_permissible(loss_spec, graph, *, embeddings=None, dim: int | None = None
     Contrastive margin loss, pos_margin = 0: zero loss collapses linked points
     and the triangle inequality makes "linked" an equivalence relation, so only
     cluster graphs reach it; quantitatively every embedding of a non-cluster
-    graph has L >= mu_-/M = 2 ell* (:func:`contrastive_zero_margin_lower_bound`),
+    graph has ``L >= mu_-/M = 2 ell*`` (:func:`contrastive_zero_margin_lower_bound`),
     so Lemma 1's level is unreachable (``verdict="level_unreachable"``,
     ``optimum_exists=False``); that P1 fails with every other level is not
     shown, so ``permissible`` is None. With pos_margin > 0 every graph is
-    permissible if the ratio mu_-/mu_+ is small enough for the Gram witness
+    permissible if the ratio ``mu_-/mu_+`` is small enough for the Gram witness
     (linked distance sqrt(2 - 2 eps), unlinked sqrt 2, rescaled).
 
     Multi-similarity: ell* is the mean level log 2 / (N max(alpha, beta)). Two
     necessary conditions are checked first. (a) Each anchor's two levels need
-    |P_i| < e^{alpha (1 - t)} and |N_i| < e^{beta (1 + t)} (similarities are at
+    ``|P_i| < e^{alpha (1 - t)}`` and ``|N_i| < e^{beta (1 + t)}`` (similarities are at
     most 1 and at least -1); at the paper's defaults alpha = 2, beta = 50,
     t = 0.5 that is at most 2 positives per anchor and fewer than e^75 negatives.
     (b) The mean of the anchors' smallest possible losses must be below ell*; at

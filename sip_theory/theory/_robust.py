@@ -83,7 +83,7 @@ class RobustTheorem1(ToDictMixin):
     lower, upper : float
         -A / n' and B / n': the proved range of ``vote_accuracy - lc``.
     touched_bound : float
-        T / n' >= |vote_accuracy - lc|.
+        ``T / n' >= |vote_accuracy - lc|``.
     node_violations : ndarray of int
         k_v for every node.
     node_margin : ndarray of int

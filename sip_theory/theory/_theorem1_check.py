@@ -45,7 +45,7 @@ class Theorem1Check(ToDictMixin):
     ties, isolated, metric : str
     robust : RobustTheorem1
         Off the premise: the vote at ``radius`` next to LC with the proved range of
-        their gap, -A/n' <= vote - LC <= B/n' and |vote - LC| <= T/n' (T: nodes touched
+        their gap, -A/n' <= vote - LC <= B/n' and ``|vote - LC| <= T/n'`` (T: nodes touched
         by a violating pair). It uses the statement's own conventions (ties strict, a
         node without a radius neighbour counts as wrong, n' = nodes with a G-neighbour),
         so its ``vote_accuracy`` equals ``rnn_accuracy`` only under those policies.
