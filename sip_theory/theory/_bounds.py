@@ -68,7 +68,7 @@ class Bound(ToDictMixin):
         The quantities the bound is computed from and, where available, the
         quantity it bounds (so the inequality can be checked).
     rounding : float
-        An estimate of |computed value - exact value| (floating point and, where an
+        An estimate of ``|computed value - exact value|`` (floating point and, where an
         eigensolver is involved, its accuracy); 0 where not estimated. A bound whose
         exact value is 1 can be computed as 1 - 2e-16: compare with :meth:`compare`.
     """
