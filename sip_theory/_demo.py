@@ -86,7 +86,9 @@ def run_demo(
     >>> res["cliques"][0]["lc_strict"]["mean"]
     1.0
     """
-    from tqdm.auto import tqdm
+    from ._progress import auto_tqdm
+
+    tqdm = auto_tqdm()
 
     from .data import load_cora
     from .graphs import add_random_edges, cliques_from_labels

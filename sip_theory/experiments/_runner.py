@@ -426,7 +426,9 @@ def run_experiments(
     >>> {k: v[0]["metrics"]["x"] for k, v in out.items()}
     {'a': 4, 'b': 4}
     """
-    from tqdm.auto import tqdm
+    from .._progress import auto_tqdm
+
+    tqdm = auto_tqdm()
 
     specs = list(specs)
     for spec in specs:

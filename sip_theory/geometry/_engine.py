@@ -105,7 +105,9 @@ def run_blocks(jobs: list, fn, *, workers: int = 1, progress=False, desc="distan
     """
     bar = None
     if progress:
-        from tqdm.auto import tqdm
+        from .._progress import auto_tqdm
+
+        tqdm = auto_tqdm()
 
         bar = tqdm(total=len(jobs), desc=desc, unit="block", disable=rank != 0)
     try:

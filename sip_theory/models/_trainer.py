@@ -557,7 +557,9 @@ class SIPTTrainer:
             per_epoch = math.ceil(self.anchor_nodes.size / self._batch_size)
             total = epochs * per_epoch
         self._stop = False
-        from tqdm.auto import tqdm
+        from .._progress import auto_tqdm
+
+        tqdm = auto_tqdm()
 
         bar = tqdm(total=total, initial=min(self.step, total), disable=not self.config.progress,
                    desc="SIPT", leave=False)
