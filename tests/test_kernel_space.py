@@ -197,3 +197,61 @@ def test_native_squared_blocks_select_alike(x, metric, strict, chunk, data):
         got = np.zeros((r1 - r0, n), dtype=bool)
         got[rows, cols] = True
         np.testing.assert_array_equal(got, ex[r0:r1] < t if strict else ex[r0:r1] <= t)
+
+
+@st.composite
+def grouped_point_sets(draw):
+    """A few hundred points on a small integer grid (heavy ties, duplicates), so that
+    k_nearest splits its columns into groups of several members; optionally translated
+    by 1e8 with a one-ulp nudge, in float32 or float64."""
+    n = draw(st.integers(60, 260))
+    d = draw(st.integers(1, 3))
+    seed = draw(st.integers(0, 2**31 - 1))
+    x = np.random.default_rng(seed).integers(-3, 4, size=(n, d)).astype(np.float64)
+    if draw(st.booleans()):
+        x[0, 0] = np.nextafter(x[0, 0], np.inf)
+    if draw(st.booleans()):
+        x = x + 1e8
+    return x.astype(draw(st.sampled_from([np.float32, np.float64])))
+
+
+@settings(max_examples=25, deadline=None)
+@given(grouped_point_sets(), st.sampled_from(METRICS), st.integers(1, 6), st.data())
+def test_k_nearest_in_groups_is_the_exact_brute_force(x, metric, k, data):
+    # every input form: finished blocks (both backends), numpy's native squared blocks and
+    # torch's expanded blocks |r|^2 - 2 q.r, shifted back by |q|^2 inside the selector
+    if not _usable(x, metric):
+        return
+    n = x.shape[0]
+    ex = _exact_matrix(x, metric)
+    np.fill_diagonal(ex, np.inf)
+    want = np.array([np.lexsort((np.arange(n), row))[:k] for row in ex])
+    chunk = data.draw(st.integers(1, n))
+    euclid = metric in ("euclidean", "sqeuclidean")
+    forms = [("numpy", {}), ("torch", {})]
+    if euclid:
+        forms += [("numpy", {"native": True}), ("torch", {"expanded": True})]
+    for backend, form in forms:
+        pts = x if backend == "numpy" else torch.from_numpy(x.copy())
+        space = PairSpace(pts, None, metric, centre=True)
+        for r0 in range(0, n, chunk):
+            r1 = min(r0 + chunk, n)
+            if form.get("expanded"):
+                block = space.expanded(r0, r1)
+                space.mask_pairs(block, r0, r1, exclude_self=True)
+            else:
+                block = space.fast_block(r0, r1, exclude_self=True, **form)
+            idx, dist = space.k_nearest(block, r0, k, **form)
+            np.testing.assert_array_equal(_np(idx), want[r0:r1], err_msg=f"{backend} {form}")
+            np.testing.assert_array_equal(_np(dist), np.take_along_axis(ex[r0:r1], want[r0:r1], 1))
+
+
+def test_k_nearest_marks_missing_neighbours_when_pairs_are_masked():
+    # 3 points, every pair of point 0 excluded: its 2 nearest do not exist (-1, +inf)
+    x = np.array([[0.0], [1.0], [3.0]])
+    indptr, indices = np.array([0, 2, 3, 4]), np.array([1, 2, 0, 0])
+    for pts in (x, torch.from_numpy(x)):
+        space = PairSpace(pts, None, "euclidean", exclude=(indptr, indices))
+        idx, dist = space.k_nearest(space.fast_block(0, 3, exclude_self=True), 0, 2)
+        assert _np(idx).tolist() == [[-1, -1], [2, -1], [1, -1]]
+        assert _np(dist).tolist() == [[np.inf, np.inf], [2.0, np.inf], [2.0, np.inf]]

@@ -43,7 +43,6 @@ class NumpyOps:
     name = "numpy"
     xp = np
     float64_dtype = np.float64
-    kth_upper_is_exact = False  # a column sample's k-th smallest: an upper bound
 
     @staticmethod
     def float64(a):
@@ -90,13 +89,15 @@ class NumpyOps:
         return np.partition(D, k - 1, axis=1)[:, k - 1]
 
     @staticmethod
-    def kth_upper(D, k):
-        # the k-th smallest of the first w columns is >= the row's k-th smallest
-        w = min(D.shape[1], max(8 * (k + 1), D.shape[1] // 8))
-        return np.partition(D[:, :w], k - 1, axis=1)[:, k - 1]
+    def min_axis(a, axis):
+        return a.min(axis=axis)
 
     @staticmethod
-    def order_within_rows(rows, key, cols):
+    def concat(parts, axis):
+        return np.concatenate(parts, axis=axis)
+
+    @staticmethod
+    def order_within_rows(rows, key, cols, cols_sorted=True):
         return np.lexsort((cols, key, rows))
 
     @staticmethod
@@ -146,8 +147,6 @@ class TorchOps:
     """torch tensors, on their device."""
 
     name = "torch"
-    kth_upper_is_exact = True  # torch.topk over whole rows
-
     def __init__(self):
         import torch
 
@@ -191,13 +190,20 @@ class TorchOps:
     def kth_smallest(self, D, k):
         return self._torch.topk(D, k, dim=1, largest=False, sorted=True).values[:, -1]
 
-    def kth_upper(self, D, k):
-        return self.kth_smallest(D, k)
+    def min_axis(self, a, axis):
+        return a.amin(axis)
 
-    def order_within_rows(self, rows, key, cols):
-        # ``cols`` are row-major sorted within each row already: two stable sorts suffice
+    def concat(self, parts, axis):
+        return self._torch.cat(parts, axis)
+
+    def order_within_rows(self, rows, key, cols, cols_sorted=True):
+        # with ``cols`` row-major sorted within each row already, two stable sorts suffice
         sort = self._torch.sort
-        perm = sort(key, stable=True).indices
+        if cols_sorted:
+            perm = sort(key, stable=True).indices
+        else:
+            by_col = sort(cols, stable=True).indices
+            perm = by_col[sort(key[by_col], stable=True).indices]
         return perm[sort(rows[perm], stable=True).indices]
 
     def bincount(self, a, n):

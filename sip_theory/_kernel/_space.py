@@ -39,6 +39,7 @@ from ._metrics import check_metric
 __all__ = ["PairSpace", "inverse_norms"]
 
 _REFINE_VALUES = 1 << 18  # pair x feature values gathered at once by the tiny-distance refit
+_GROUP = 32  # columns per group in k_nearest (a reduction over 32 rows of a block vectorizes)
 
 
 def _zero_rows_error(name: str, rows: list) -> ValueError:
@@ -66,16 +67,6 @@ def inverse_norms(x, name: str = "embeddings"):
         rows = [int(i) for i in ops.to_numpy(ops.nonzero(zero[None, :])[1])]
         raise _zero_rows_error(name, rows)
     return 1.0 / norms
-
-
-def _kth_per_row(ops, rows, values, n_rows: int, k: int):
-    """Per row, the k-th smallest of ``values`` (entries grouped by row, row-major); each row
-    has at least k entries."""
-    counts = ops.bincount(rows, n_rows)
-    starts = ops.cumsum(counts) - counts
-    pad = ops.full((n_rows, int(counts.max()) if n_rows else 1), math.inf, values)
-    pad[rows, ops.arange(int(rows.shape[0]), rows) - starts[rows]] = values
-    return ops.kth_smallest(pad, k)
 
 
 class PairSpace:
@@ -344,45 +335,84 @@ class PairSpace:
         cols = cols + c0
         return rows, cols, self.exact(r0 + rows, cols)
 
-    def k_nearest(self, D, r0: int, k: int, *, native: bool = False):
+    def k_nearest(self, D, r0: int, k: int, *, native: bool = False,
+                  expanded: bool = False):
         """The k nearest columns of each row of a full-width fast block, by (exact value,
         index): ``(indices, exact values)``, both of shape (rows, k).
 
-        The block's k-th smallest fast value T bounds the k-th exact value by the top of
-        T's band; only pairs whose fast value can lie below that are recomputed exactly.
         ``native``: ``D`` is a native block of :meth:`fast_block` (squared values).
+        ``expanded``: ``D`` is the output of :meth:`expanded` (|r|^2 - 2 q.r, Euclidean
+        metrics) after :meth:`mask_pairs`, so that no full pass adds |q|^2, refits tiny
+        values or takes square roots; it is shifted back by |q|^2 per row here.
+        A row with fewer than k finite fast values gets +inf for the missing ones.
+
+        The columns are split into groups; the k-th smallest group minimum T is an upper
+        bound of the row's k-th smallest fast value (k distinct columns lie at or below
+        it), so the k nearest by exact value lie in the groups whose minimum is within two
+        error bounds of T. Only their members are compared, and only the members that can
+        be among the k are recomputed exactly: one pass over the block (the minima), where
+        a full-row selection costs several.
         """
         ops = self.ops
-        b = int(D.shape[0])
+        b, n = int(D.shape[0]), int(D.shape[1])
         err = self.row_error(r0, r0 + b)
-        squared = native and self.metric == "euclidean"
+        squared = (native or expanded) and self.metric == "euclidean"
         band = self._band_squared if squared else self.band
-        # an upper bound of the k-th smallest fast value (exact on torch; on numpy the k-th
-        # smallest of a column sample, which is cheaper than partitioning whole rows)
-        T = ops.kth_upper(D, k)
-        if not ops.kth_upper_is_exact:  # candidates under the bound, then the k-th among them
-            _, hi = band(T, err)
-            rows, cols = ops.nonzero(D <= self.to_fast(band(hi, err)[1], up=True)[:, None])
-            fast = D[rows, cols]
-            T = _kth_per_row(ops, rows, fast, b, k)
+        shift = ops.float64(self.sq_q[r0:r0 + b]) if expanded else None
+        group = max(1, min(_GROUP, n // (8 * k)))
+        ng = n // group
+        n0 = ng * group
+        main = D[:, :n0].reshape(b, group, ng)  # column j (< n0) is in group j mod ng
+        minima = ops.min_axis(main, 1)
+        if n0 < n:
+            minima = ops.concat([minima, ops.min_axis(D[:, n0:], 1)[:, None]], 1)
+        T = ops.float64(ops.kth_smallest(minima, min(k, int(minima.shape[1]))))
+        short_rows = T == math.inf  # fewer than k finite values: every finite one is taken
+        T[short_rows] = 0.0
+        if shift is not None:
+            T = T + shift
         _, hi = band(T, err)  # every one of the k has exact value <= hi
         if squared:
             # distances are rounded roots: a pair tied with the k-th in distance can lie
             # up to about 2 ulps above it in squared distance
             hi = hi * (1.0 + 8.0 * 2.0**-52)
         _, cap = band(hi, err)  # a pair with exact value <= hi has fast value <= cap
+        if shift is not None:  # back to |r|^2 - 2 q.r, rounded up
+            cap = cap - shift
+            cap = cap + 4.0 * 2.0**-52 * (abs(cap) + shift)
+        cap[short_rows] = math.inf
         cap = self.to_fast(cap, up=True)
-        if ops.kth_upper_is_exact:
-            rows, cols = ops.nonzero(D <= cap[:, None])
-        else:
-            keep = fast <= cap[rows]
-            rows, cols = rows[keep], cols[keep]
+        g_rows, g_idx = ops.nonzero(minima <= cap[:, None])
+        inner = g_idx < ng
+        rg, gg = g_rows[inner], g_idx[inner]
+        vals = main[rg, :, gg]  # (groups, group): the members of each candidate group
+        mi, ti = ops.nonzero((vals <= cap[rg][:, None]) & (vals < math.inf))
+        rows, cols = rg[mi], gg[mi] + ng * ti
+        rt = g_rows[~inner]
+        if int(rt.shape[0]):
+            tail = D[rt, n0:]
+            mi, ti = ops.nonzero((tail <= cap[rt][:, None]) & (tail < math.inf))
+            rows = ops.concat([rows, rt[mi]], 0)
+            cols = ops.concat([cols, n0 + ti], 0)
         ex = self.exact(r0 + rows, cols)
-        perm = ops.order_within_rows(rows, ex, cols)
+        perm = ops.order_within_rows(rows, ex, cols, cols_sorted=False)
         counts = ops.bincount(rows, b)
         starts = ops.cumsum(counts) - counts
-        take = perm[starts[:, None] + ops.arange(k, rows)[None, :]]
-        return cols[take], ex[take]
+        pos = starts[:, None] + ops.arange(k, rows)[None, :]
+        short = pos >= (starts + counts)[:, None]  # fewer candidates than k (masked pairs)
+        take = perm[ops.clamp_(pos, 0, max(int(rows.shape[0]) - 1, 0))]
+        idx, dist = cols[take], ex[take]
+        if bool(short.any()):
+            idx[short] = -1
+            dist[short] = math.inf
+        return idx, dist
+
+    def mask_pairs(self, G, r0: int, r1: int, *, exclude_self: bool) -> None:
+        """Put a point's pair with itself (``exclude_self``) and the excluded pairs of the
+        full-width block rows [r0, r1) at +inf, in place (for :meth:`expanded` blocks)."""
+        if exclude_self:
+            self._set_self(G, r0, r1, 0, int(G.shape[1]))
+        self.mask_excluded(G, r0, r1)
 
     def _band_squared(self, values, err) -> tuple:
         """:meth:`band` for native (squared) values of the Euclidean metric."""

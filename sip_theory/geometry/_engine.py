@@ -239,10 +239,12 @@ def _sort_and_count(buf, thresholds, extra=None) -> tuple:
 class _Block:
     """One block of query rows [r0, r1) with its distances to all reference points."""
 
-    __slots__ = ("index", "r0", "r1", "D", "same", "_sorted", "_sort_buf")
+    __slots__ = ("index", "r0", "r1", "D", "same", "expanded", "_sorted", "_sort_buf")
 
-    def __init__(self, index, r0, r1, D, same, sort_buf=None):
+    def __init__(self, index, r0, r1, D, same, sort_buf=None, expanded=False):
         self.index, self.r0, self.r1, self.D, self.same = index, r0, r1, D, same
+        # D is |r|^2 - 2 q.r with masked pairs at +inf (PairSpace.expanded), not distances
+        self.expanded = expanded
         self._sorted = None
         self._sort_buf = sort_buf
 
@@ -269,6 +271,9 @@ class _Block:
 
 # ----------------------------------------------------------------------------- consumers
 class _Consumer:
+    #: the consumer can decide on an unfinished expanded block (``_Block.expanded``)
+    takes_expanded = False
+
     def on_gram(self, index: int, r0: int, r1: int, G: torch.Tensor) -> None:  # noqa: B027
         pass
 
@@ -288,6 +293,8 @@ class _KNN(_Consumer):
     recomputed exactly and ranked.
     """
 
+    takes_expanded = True
+
     def __init__(self, n: int, k: int, space: PairSpace):
         self.k = k
         self.space = space
@@ -295,7 +302,7 @@ class _KNN(_Consumer):
         self.distances = torch.zeros((n, k), dtype=space.dtype, device=space.device)
 
     def update(self, blk: _Block) -> None:
-        idx, ex = self.space.k_nearest(blk.D, blk.r0, self.k)
+        idx, ex = self.space.k_nearest(blk.D, blk.r0, self.k, expanded=blk.expanded)
         self.indices[blk.r0:blk.r1] = idx
         self.distances[blk.r0:blk.r1] = ex.to(self.space.dtype)
 
@@ -735,6 +742,9 @@ def _sweep(space: PairSpace, consumers: list, *, chunk_size: int, comm: Comm, pr
     # without a consumer of the raw Gram block, fold the norms into the GEMM
     fold = space.metric in ("euclidean", "sqeuclidean") and not any(
         type(c).on_gram is not _Consumer.on_gram for c in consumers)
+    # consumers that all decide on the expansion itself skip the full passes of finish
+    # (adding |q|^2, the refit of tiny values, square roots)
+    unfinished = fold and all(c.takes_expanded for c in consumers)
 
     def process(wid, job):
         bi, r0 = job
@@ -749,9 +759,13 @@ def _sweep(space: PairSpace, consumers: list, *, chunk_size: int, comm: Comm, pr
             G = space.gram(r0, r1, out=gram_buf[: r1 - r0])
             for c in consumers:
                 c.on_gram(bi, r0, r1, G)
-        D = space.finish(G, r0, r1, exclude_self=exclude_self, expanded=fold)
+        if unfinished:
+            space.mask_pairs(G, r0, r1, exclude_self=exclude_self)
+            D = G
+        else:
+            D = space.finish(G, r0, r1, exclude_self=exclude_self, expanded=fold)
         blk = _Block(bi, r0, r1, D, space.same,
-                     None if sort_buf is None else sort_buf[: r1 - r0])
+                     None if sort_buf is None else sort_buf[: r1 - r0], expanded=unfinished)
         for c in consumers:
             c.update(blk)
 
