@@ -11,6 +11,8 @@ Definitions follow McDermott et al., "Structure-inducing pre-training"
 * Theorem 1: :func:`recovery_margin`, :class:`RadiusMajorityVote`,
   :func:`check_theorem1`; off its premise, :func:`robust_theorem1` (the
   radius vote within proved bounds of LC when G_PT is almost realized).
+* Beyond Theorem 1: :func:`knn_vs_lc` (when the k-NN vote provably equals the LC
+  vote node by node, and the range of the k-NN accuracy this proves).
 * Corollaries: :func:`clique_purity` (1), :func:`boundary_tube_estimate`,
   :func:`voronoi_boundary_length`, :func:`corollary2_table` (2).
 * Permissibility: :func:`is_permissible`, thresholds of the contrastive margin
@@ -58,6 +60,7 @@ from ._homophily import (
     label_informativeness,
     node_homophily,
 )
+from ._knn_conditions import KNNvsLC, knn_vs_lc
 from ._local_consistency import LocalConsistencyResult, local_consistency
 from ._permissibility import (
     ContrastiveMarginSpec,
@@ -90,6 +93,7 @@ __all__ = [
     "ContrastiveMarginSpec",
     "Derivation",
     "IdentityCheck",
+    "KNNvsLC",
     "LocalConsistencyResult",
     "MultiSimilarityPerAnchor",
     "MultiSimilaritySpec",
@@ -119,6 +123,7 @@ __all__ = [
     "estimate_sphericity",
     "haochen_identity",
     "is_permissible",
+    "knn_vs_lc",
     "label_informativeness",
     "linear_separability",
     "local_consistency",
