@@ -310,7 +310,8 @@ KEYS = {
     "TopicCorpus": "config special_tokens topics",
     "CharacterTopicCorpus": ("background background_words config content_words settings topics "
                              "vocabulary"),
-    "PairSample": "anchors n_without_negative n_without_positive negatives positives",
+    "PairSample": ("anchors n_negative_fallbacks n_without_negative n_without_positive "
+                   "negative_fallback negatives positives"),
     "LossStats": ("empty_neg empty_pos n_anchors n_anchors_without_neg n_anchors_without_pos "
                   "n_neg_pairs n_pos_pairs"),
     "TrainerConfig": ("anchors batch_size betas checkpoint_every checkpoint_path device epochs eps "

@@ -3,7 +3,10 @@
 A structure-inducing loss L_SI pulls the embeddings of linked samples together
 and pushes unlinked ones apart. Here the pairs come from a graph over samples,
 not from class labels: a sampler turns a :class:`~sip_theory.graphs.SampleGraph`
-into an *indices tuple*, and every loss takes ``(embeddings, indices_tuple,
+into an *indices tuple* (by default the paper's uniform neighbour and
+non-neighbour; two-hop hard negatives, k-NN rank bands over a given embedding
+and weight-proportional positives are strategies of
+:class:`GraphPairSampler`), and every loss takes ``(embeddings, indices_tuple,
 ref_embeddings=None)``.
 
 Indices tuples use the layout of pytorch-metric-learning, so the same tuple can
@@ -24,6 +27,7 @@ checks).
 
 from ._common import CountingLoss, LossStats, as_pairs, as_triplets
 from ._contrastive import ContrastiveMarginLoss, contrastive_margin_loss
+from ._hard_partners import knn_rank_band, two_hop_graph
 from ._infonce import InfoNCELoss, info_nce_loss
 from ._multisim import MultiSimilarityLoss, mine_multi_similarity_pairs, multi_similarity_loss
 from ._samplers import GraphPairSampler, PairSample, batch_pairs, sample_pairs
@@ -50,12 +54,14 @@ __all__ = [
     "contrastive_margin_loss",
     "get_loss",
     "info_nce_loss",
+    "knn_rank_band",
     "mine_multi_similarity_pairs",
     "multi_similarity_loss",
     "sample_pairs",
     "spectral_contrastive_graph_loss",
     "spectral_contrastive_loss",
     "triplet_margin_loss",
+    "two_hop_graph",
 ]
 
 _LOSSES = {
