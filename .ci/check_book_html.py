@@ -11,11 +11,16 @@ folders whose name starts with ``_`` excepted) and prints one line per problem,
 * a Python traceback or a warning (``SomethingWarning:``) in a cell's output;
 * an ``<img>`` whose file does not exist;
 * a local link (``href`` of ``<a>``/``<link>``, ``src`` of ``<script>``) that does not
-  resolve to a file of the build.
+  resolve to a file of the build;
+* a notebook page (one with code cells) without a link to its ``.ipynb`` download, or whose
+  ``.ipynb`` is not a notebook (JSON with ``nbformat`` 4 and a list of ``cells``);
+* a figure without a numbered caption: an image in a cell's output outside a ``<figure>``,
+  or a ``<figure>`` without a caption number (``Fig. N``).
 """
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from html.parser import HTMLParser
@@ -45,6 +50,10 @@ class _Page(HTMLParser):
         self.text = []  # all text
         self.images = []
         self.links = []
+        self.code_cells = 0
+        self.figures = []  # per open <figure>: has it a caption number yet
+        self.bare_output_images = 0  # images in a cell's output outside any <figure>
+        self.unnumbered_figures = 0
 
     def _state(self):
         return self.stack[-1][1:] if self.stack else (False, False, False)
@@ -58,6 +67,14 @@ class _Page(HTMLParser):
         output = output or "cell_output" in classes
         if tag == "img" and attrs.get("src"):
             self.images.append(attrs["src"])
+            if output and not self.figures:
+                self.bare_output_images += 1
+        if tag == "div" and "cell" in classes:
+            self.code_cells += 1
+        if tag == "figure":
+            self.figures.append(False)
+        if "caption-number" in classes and self.figures:
+            self.figures[-1] = True
         for name in ("href", "src"):
             if tag in ("a", "link", "script") and attrs.get(name):
                 self.links.append(attrs[name])
@@ -70,6 +87,8 @@ class _Page(HTMLParser):
             self.stack.pop()
 
     def handle_endtag(self, tag):
+        if tag == "figure" and self.figures:
+            self.unnumbered_figures += not self.figures.pop()
         for i in range(len(self.stack) - 1, -1, -1):  # tolerate unclosed children
             if self.stack[i][0] == tag:
                 del self.stack[i:]
@@ -123,6 +142,31 @@ def check_page(page: Path, root: Path) -> list[str]:
         target = _resolve(page, root, url)
         if target is not None and not target.exists():
             problems.append(f"local link does not resolve: {url}")
+    if parser.code_cells:
+        problems += _notebook_download(page, root, parser.links)
+    if parser.bare_output_images:
+        problems.append(f"{parser.bare_output_images} output image(s) outside a figure "
+                        "(no numbered caption)")
+    if parser.unnumbered_figures:
+        problems.append(f"{parser.unnumbered_figures} figure(s) without a caption number")
+    return problems
+
+
+def _notebook_download(page: Path, root: Path, links: list[str]) -> list[str]:
+    """The problems of a notebook page's ``.ipynb`` download link (none when it is fine)."""
+    targets = {_resolve(page, root, url) for url in links
+               if urlsplit(url).path.endswith(".ipynb")} - {None}
+    if not targets:
+        return ["notebook page without an .ipynb download link"]
+    problems = []
+    for target in sorted(t for t in targets if t.is_file()):
+        try:
+            nb = json.loads(target.read_text(encoding="utf-8"))
+            ok = nb.get("nbformat") == 4 and isinstance(nb.get("cells"), list)
+        except (ValueError, AttributeError):
+            ok = False
+        if not ok:
+            problems.append(f"the .ipynb download is not a notebook: {target.relative_to(root)}")
     return problems
 
 

@@ -1,10 +1,11 @@
 """Screenshot every page of the built book with headless Chromium, to look at.
 
 Usage: ``python .ci/screenshot_book.py [book/_build/html] [book/_build/screenshots]``. Renders
-each page in a 1280 x 24000 px window (headless Chromium cannot size a screenshot to the page),
+each page in a 1280 x 32000 px window (headless Chromium cannot size a screenshot to the page),
 after letting MathJax and the figures load, and cuts it into ``<page>-1.png``, ``<page>-2.png``,
-... of 3000 px each, dropping the blank ones below the page's end, so that every part of a long
-page can be looked at. Needs Chromium (Debian: ``apt-get install -y chromium``) and Pillow.
+... of 3000 px each, down to the end of the page's main column, so that every part of a long
+page can be looked at (a page longer than the window is reported). Needs Chromium (Debian:
+``apt-get install -y chromium``) and Pillow.
 """
 
 from __future__ import annotations
@@ -18,28 +19,51 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from check_book_html import pages  # noqa: E402
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
-HEIGHT = 24_000  # window height (px): longer than any page of the book
+HEIGHT = 32_000  # window height (px): longer than any page of the book
 TILE = 3_000  # height of one saved piece
+TIMEOUT = 300  # s per page (a long page takes a minute on 2 busy cores)
+FOOTER = 200  # the footer lies within this many px of the window's bottom
+FOOTER_GAP = 400  # a blank stretch at least this tall separates the page's end from the footer
 
 
-def _cut(png: Path) -> int:
-    """Cut a tall screenshot into TILE-high pieces next to it; blank pieces are dropped."""
-    from PIL import Image, ImageChops
+def _content_bottom(im) -> int | None:
+    """Where the page's main column ends in a screenshot; None if it runs past the window.
+
+    The pydata theme pins the footer to the window's bottom, so the end is the last content
+    row above the blank stretch that precedes the footer (the page is white; a pixel is
+    content when a channel is more than 24 below 255).
+    """
+    import numpy as np
+
+    main = np.asarray(im.crop((im.width // 4, 0, im.width * 3 // 4, im.height)), dtype=int)
+    rows = np.flatnonzero((255 - main).max(axis=2).max(axis=1) > 24)
+    if rows.size == 0:
+        return TILE
+    gaps = np.flatnonzero(np.diff(rows) > FOOTER_GAP)
+    if gaps.size == 0 or rows[gaps[-1] + 1] < im.height - FOOTER:
+        return None
+    return int(rows[gaps[-1]]) + 40
+
+
+def _cut(png: Path) -> tuple[int, bool]:
+    """Cut a tall screenshot into TILE-high pieces next to it, down to the page's end.
+
+    Returns the number of pieces and whether the page ran past the window (then its end is
+    not in the pieces).
+    """
+    from PIL import Image
 
     with Image.open(png) as im:
         im = im.convert("RGB")
-        # the page ends where its main column does (the sidebars' borders run to the bottom)
-        main = im.crop((im.width // 4, 0, im.width * 3 // 4, im.height))
-        bg = Image.new("RGB", main.size, main.getpixel((main.width // 2, main.height - 1)))
-        box = ImageChops.difference(main, bg).getbbox()
-        bottom = min(im.height, box[3] + 40) if box else TILE
+        end = _content_bottom(im)
+        bottom = im.height if end is None else min(im.height, end)
         n = 0
         for top in range(0, bottom, TILE):
             n += 1
             im.crop((0, top, im.width, min(top + TILE, bottom))).save(
                 png.with_name(f"{png.stem}-{n}.png"))
     png.unlink()
-    return n
+    return n, end is None
 
 
 def main(argv: list[str]) -> int:
@@ -57,12 +81,18 @@ def main(argv: list[str]) -> int:
         cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
                "--virtual-time-budget=15000", f"--window-size=1280,{HEIGHT}",
                f"--screenshot={png}", page.as_uri()]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-        if done.returncode != 0 or not png.is_file():
-            print(f"{page.relative_to(root)}: screenshot failed: {done.stderr.strip()[-300:]}")
+        try:
+            done = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT)
+            error = "" if done.returncode == 0 and png.is_file() else done.stderr.strip()[-300:]
+        except subprocess.TimeoutExpired:
+            error = f"Chromium took more than {TIMEOUT} s"
+        if error:
+            print(f"{page.relative_to(root)}: screenshot failed: {error}")
             failed += 1
             continue
-        print(f"{page.relative_to(root)}: {_cut(png)} piece(s)")
+        n, longer = _cut(png)
+        note = f" (longer than the {HEIGHT} px window: its end is cut off)" if longer else ""
+        print(f"{page.relative_to(root)}: {n} piece(s){note}")
     print(f"screenshot_book: {len(pages(root)) - failed} pages in {out}")
     return 1 if failed else 0
 

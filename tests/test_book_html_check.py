@@ -35,7 +35,16 @@ CLEAN = _page(
     + _output("<table><tr><td>1</td></tr></table>"
               '<span class="math notranslate nohighlight">\\(\\max(0, d)\\)</span>')
     + _output("<pre>loss 0.1 &lt; ell*</pre>")
+    # a notebook page: a code cell, its .ipynb download, a figure with a numbered caption
+    + '<a href="_sources/good.ipynb">.ipynb</a><div class="cell docutils container">'
+    + _output('<figure id="fig-a"><img src="data:image/png;base64,AAAA"/><figcaption><p>'
+              '<span class="caption-number">Fig. 1 </span><span>A figure.</span></p>'
+              "</figcaption></figure>")
+    + "</div>"
 )
+
+_CELL = '<div class="cell docutils container">{}</div>'
+_IPYNB = '<a href="_sources/good.ipynb">.ipynb</a>'
 
 PROBLEMS = {
     "table": (_page("<p>| metric | value |\n|---|---|\n| a | 1 |</p>"), "raw Markdown table"),
@@ -48,6 +57,15 @@ PROBLEMS = {
                 "warning in an output cell: TqdmWarning:"),
     "image": (_page('<img src="_images/missing.png"/>'), "<img> file does not exist"),
     "link": (_page('<a href="missing.html#x">gone</a>'), "local link does not resolve"),
+    "no_ipynb": (_page(_CELL.format(_output("<pre>1</pre>"))),
+                 "notebook page without an .ipynb download link"),
+    "bad_ipynb": (_page('<a href="_sources/bad.ipynb">.ipynb</a>' + _CELL.format("")),
+                  "the .ipynb download is not a notebook: _sources/bad.ipynb"),
+    "bare_image": (_page(_IPYNB + _CELL.format(_output('<img src="data:image/png;base64,AA"/>'))),
+                   "1 output image(s) outside a figure"),
+    "unnumbered": (_page(_IPYNB + _CELL.format(_output(
+        '<figure><img src="data:image/png;base64,AA"/><figcaption><p>no number</p>'
+        "</figcaption></figure>"))), "1 figure(s) without a caption number"),
 }
 
 
@@ -58,6 +76,10 @@ def _build(root: Path, name: str, html: str) -> Path:
     (root / "_static" / "custom.css").write_text("pre {}")
     (root / "_static" / "mathjax" / "es5" / "tex-chtml.js").write_text("")
     (root / "other.html").write_text(_page("<p>other</p>"))
+    (root / "_sources").mkdir(exist_ok=True)
+    (root / "_sources" / "good.ipynb").write_text(
+        '{"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": []}')
+    (root / "_sources" / "bad.ipynb").write_text('{"cells": "not a list"}')
     page = root / name
     page.write_text(html)
     return page
