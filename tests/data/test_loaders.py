@@ -45,7 +45,7 @@ def test_labels_by_row_and_by_id(tmp_path):
     assert load_labels(tmp_path / "rows.txt").tolist() == ["cat", "dog", "cat"]
     (tmp_path / "ids.tsv").write_text("c\t2\na\t0\nb\t1\n")
     assert load_labels(tmp_path / "ids.tsv", ids=["a", "b", "c"]).tolist() == [0, 1, 2]
-    with pytest.raises(ValueError, match="no label for 1 sample id"):
+    with pytest.raises(ValueError, match="no line for 1 sample id"):
         load_labels(tmp_path / "ids.tsv", ids=["a", "b", "c", "d"])
     with pytest.raises(ValueError, match="1 id\\(s\\) that are not samples"):
         load_labels(tmp_path / "ids.tsv", ids=["a", "b"])
