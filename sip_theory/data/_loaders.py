@@ -84,7 +84,7 @@ def _format(p: Path, what: str) -> str:
     fmt = text_suffix(p)
     if fmt not in _TEXT:
         raise ValueError(f"{what} file {p.name}: gzip is read for text files (.csv.gz, "
-                         ".tsv.gz, .txt.gz, ...), not for {fmt or 'no suffix'!r}")
+                         f".tsv.gz, .txt.gz, ...), not for {fmt or 'no suffix'!r}")
     return fmt
 
 
