@@ -121,13 +121,11 @@ def check_labels(labels, n_samples: int | None = None, *, name: str = "labels") 
             labels = labels.detach().cpu().numpy()
     except ImportError:  # pragma: no cover - torch is a dependency
         pass
-    arr = np.asarray(labels)
-    if arr.ndim != 1:
-        raise ValueError(f"{name} must be 1-dimensional, got shape {arr.shape}")
-    if n_samples is not None and arr.shape[0] != n_samples:
-        raise ValueError(
-            f"{name} has length {arr.shape[0]} but the graph/embedding has {n_samples} samples"
-        )
+    if isinstance(labels, np.ma.MaskedArray) and np.ma.getmaskarray(labels).any():
+        # np.asarray would drop the mask and score the fill values as labels
+        raise ValueError(f"{name} has {int(np.ma.getmaskarray(labels).sum())} missing "
+                         "(masked) label(s); this function needs a label for every sample")
+    arr = _label_array(labels, n_samples, name)
     if arr.dtype.kind == "f":
         if not np.all(np.isfinite(arr)):
             raise ValueError(f"{name} contains NaN or infinite values")
@@ -137,6 +135,104 @@ def check_labels(labels, n_samples: int | None = None, *, name: str = "labels") 
     elif arr.dtype.kind == "b":
         arr = arr.astype(np.int64)
     return arr
+
+
+def _label_array(labels, n_samples, name) -> np.ndarray:
+    arr = np.ma.getdata(labels) if isinstance(labels, np.ma.MaskedArray) else np.asarray(labels)
+    if arr.ndim != 1:
+        raise ValueError(f"{name} must be 1-dimensional, got shape {arr.shape}")
+    if n_samples is not None and arr.shape[0] != n_samples:
+        raise ValueError(
+            f"{name} has length {arr.shape[0]} but the graph/embedding has {n_samples} samples"
+        )
+    return arr
+
+
+def known_labels(labels, n_samples: int | None = None, *, missing_label=None,
+                 name: str = "labels") -> tuple[np.ndarray, np.ndarray]:
+    """Split a labelling with missing entries into its known labels and their mask.
+
+    The one convention of missing labels in the library. A label is missing when it is
+
+    * a masked entry of a :class:`numpy.ma.MaskedArray` (what
+      :func:`sip_theory.data.load_labels` returns for a file with missing labels, so
+      integer and string labels keep their type);
+    * NaN in a float array;
+    * ``None`` (or a float NaN) in an object array, as in a pandas column;
+    * equal to ``missing_label`` when it is given (e.g. ``-1``, the marker of the
+      Planetoid CiteSeer files). By default no value is a marker: ``-1`` is a class.
+
+    Functions that accept missing labels leave those samples out of every label
+    metric: they are never scored and, having no label, never vote.
+
+    Parameters
+    ----------
+    labels : array-like of shape (n_samples,)
+    n_samples : int, optional
+        Expected length.
+    missing_label : int, float or str, optional
+        A value that marks a missing label; it must be of the labels' kind (a number
+        for numeric labels, a string for string labels).
+    name : str
+        Argument name used in error messages.
+
+    Returns
+    -------
+    values : ndarray of shape (n_known,)
+        The known labels in sample order, checked as :func:`check_labels` checks them.
+    known : ndarray of bool, shape (n_samples,)
+        Which samples have a label.
+
+    Raises
+    ------
+    ValueError
+        Not 1-D, the wrong length, infinite or fractional floats, a ``missing_label``
+        of another kind than the labels.
+
+    Examples
+    --------
+    >>> values, known = known_labels([0.0, float("nan"), 1.0])
+    >>> values.tolist(), known.tolist()
+    ([0, 1], [True, False, True])
+    >>> known_labels([2, -1, 2], missing_label=-1)[1].tolist()
+    [True, False, True]
+    >>> known_labels(np.ma.masked_array(["a", "b"], mask=[True, False]))[0].tolist()
+    ['b']
+    """
+    try:
+        import torch
+
+        if isinstance(labels, torch.Tensor):
+            labels = labels.detach().cpu().numpy()
+    except ImportError:  # pragma: no cover - torch is a dependency
+        pass
+    arr = _label_array(labels, n_samples, name)
+    missing = np.zeros(arr.shape[0], dtype=bool)
+    if isinstance(labels, np.ma.MaskedArray):
+        missing |= np.ma.getmaskarray(labels)
+    kind = arr.dtype.kind
+    if kind == "f":
+        missing |= np.isnan(arr)
+    elif kind == "O":
+        missing |= np.array([v is None or (isinstance(v, float) and v != v) for v in arr],
+                            dtype=bool)
+    if missing_label is not None:
+        numeric = isinstance(missing_label, numbers.Real) and not isinstance(missing_label, bool)
+        if kind in "biuf" and numeric:
+            missing |= arr == missing_label
+        elif kind in "US" and isinstance(missing_label, str):
+            missing |= arr == missing_label
+        elif kind == "O":
+            missing |= np.array([v == missing_label for v in arr], dtype=bool)
+        else:
+            raise ValueError(f"missing_label={missing_label!r} cannot mark labels of dtype "
+                             f"{arr.dtype} (use a number for numeric labels, a string for "
+                             "string labels)")
+    known = ~missing
+    values = arr[known]
+    if kind == "O" and values.size:
+        values = np.array(values.tolist())  # object column without its None: a plain dtype
+    return check_labels(values, name=name), known
 
 
 def check_embeddings(embeddings, *, name: str = "embeddings", dtype=None) -> np.ndarray:

@@ -265,8 +265,9 @@ _RECOVERY = ("auroc average_precision best_f1 best_f1_radius knn_k knn_mode "
              "knn_precision knn_recall margin max_linked metric min_unlinked min_violations "
              "min_violations_radius n_edges n_pairs precision radius realized recall")
 _LC_CMP = ("classes edge_homophily_embedding edge_homophily_graph gap isolated k lc_embedding "
-           "lc_graph mode per_class_lc_embedding per_class_lc_graph ties")
-_LC = "auxiliary isolated n_evaluated n_isolated n_tied n_unique n_wrong ties value vote"
+           "lc_graph mode n_unlabeled per_class_lc_embedding per_class_lc_graph ties")
+_LC = ("auxiliary isolated n_evaluated n_isolated n_tied n_unique n_unlabeled n_wrong ties "
+       "value vote")
 _SPLIT = ("n_pt_edges n_pt_isolated n_test_edges n_val_edges pt_graph_hash seed test_edges "
           "test_edges_sha256 test_fraction val_edges val_edges_sha256 val_fraction")
 #: the keys of each class's to_dict (those it had before the mixin)
@@ -274,14 +275,16 @@ KEYS = {
     "LinkRetrievalResult": _RETRIEVAL,
     "GraphRecoveryResult": _RECOVERY,
     "KNNProbeResult": (
-        "accuracy classes k macro_auroc metric n_voted per_class_accuracy protocol weights"
+        "accuracy classes k macro_auroc metric n_unlabeled n_voted per_class_accuracy protocol "
+        "weights"
     ),
     "LinearProbeResult": (
         "C accuracy fold_accuracies macro_auroc n_test n_train protocol standardize"
     ),
     "LCComparison": _LC_CMP,
     "NeighborhoodPreservation": "continuity input_metric k metric trustworthiness",
-    "GeometryReport": ("alignment cdnv consistency histogram homophily knn_probe linear_probe "
+    "GeometryReport": ("alignment cdnv consistency data histogram homophily knn_probe "
+                       "linear_probe "
                        "metric n_features n_samples nc1 neighborhood rankme recovery retrieval "
                        "settings theorem1 timings uniformity uniformity_t"),
     "RobustTheorem1": ("gap lc lower margin n_can_gain n_can_lose n_evaluated n_touched "

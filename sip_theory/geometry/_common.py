@@ -16,12 +16,13 @@ from collections.abc import Iterator
 import numpy as np
 
 from .._serialization import finite_or_none  # re-exported: the one JSON-safe float
-from .._validation import check_labels, check_one_of
+from .._validation import check_one_of, known_labels
 from ._arrays import DEFAULT_MEMORY_BUDGET, as_tensor2d, parse_memory
 from ._neighbors import Neighbors, compute_neighbors
 
 __all__ = ["ENGINE_DEFAULTS", "ISOLATED_POLICIES", "config_context", "engine_options",
-           "finite_or_none", "get_config", "get_neighbors", "label_codes", "prepare"]
+           "finite_or_none", "get_config", "get_neighbors", "known_codes", "label_codes",
+           "prepare"]
 
 #: keyword options every metric forwards to the engine, with their built-in defaults
 ENGINE_DEFAULTS = {
@@ -159,11 +160,35 @@ def get_neighbors(X, *, neighbors, metric, k=1, graph=None, need_edges=False,
     return nb, metric
 
 
-def label_codes(labels, n: int, *, name: str = "labels") -> tuple[np.ndarray, np.ndarray]:
-    """``(classes, codes)``: sorted distinct labels and each sample's index into them."""
-    y = check_labels(labels, n, name=name)
-    classes, codes = np.unique(y, return_inverse=True)
-    return classes, codes.reshape(-1).astype(np.int64)
+def label_codes(labels, n: int, *, name: str = "labels",
+                missing_label=None) -> tuple[np.ndarray, np.ndarray]:
+    """``(classes, codes)``: sorted distinct known labels and each sample's index into them.
+
+    A missing label (:func:`sip_theory._validation.known_labels`: masked, NaN, None, or
+    ``missing_label``) gets code -1. Every label metric reads its labels here.
+
+    Examples
+    --------
+    >>> classes, codes = label_codes([3.0, float("nan"), 1.0], 3)
+    >>> classes.tolist(), codes.tolist()
+    ([1, 3], [1, -1, 0])
+    """
+    values, known = known_labels(labels, n, missing_label=missing_label, name=name)
+    classes, sub = np.unique(values, return_inverse=True)
+    codes = np.full(n, -1, dtype=np.int64)
+    codes[known] = sub.reshape(-1)
+    return classes, codes
+
+
+def known_codes(labels, n: int, *, missing_label=None, need: int = 1,
+                name: str = "labels") -> tuple[np.ndarray, np.ndarray]:
+    """:func:`label_codes`, raising unless at least ``need`` samples have a label."""
+    classes, codes = label_codes(labels, n, name=name, missing_label=missing_label)
+    n_known = int((codes >= 0).sum())
+    if n_known < need:
+        raise ValueError(f"{name} has {n_known} known label(s) of {n} ({n - n_known} "
+                         f"missing); at least {need} needed")
+    return classes, codes
 
 
 def check_isolated(isolated: str) -> str:

@@ -67,6 +67,9 @@ class LCComparison(ToDictMixin):
     per_class_lc_graph, per_class_lc_embedding : ndarray
         Mean LC credit over the evaluated nodes of each class.
     classes : ndarray
+    n_unlabeled : int
+        Samples whose label is missing: nodes of both graphs, never evaluated, never
+        voting.
     """
 
     lc_embedding: float
@@ -80,6 +83,7 @@ class LCComparison(ToDictMixin):
     classes: np.ndarray = field(repr=False, default=None)
     per_class_lc_embedding: np.ndarray = field(repr=False, default=None)
     per_class_lc_graph: np.ndarray = field(repr=False, default=None)
+    n_unlabeled: int = 0
 
     @property
     def gap(self) -> float | None:
@@ -125,6 +129,7 @@ def knn_local_consistency(
     isolated: str = "exclude",
     metric: str | None = None,
     neighbors=None,
+    missing_label=None,
     **engine,
 ) -> LCComparison:
     """LC of ``labels`` on the embedding's kNN graph, and on ``graph`` when given.
@@ -143,6 +148,11 @@ def knn_local_consistency(
         Passed to :func:`sip_theory.theory.local_consistency`.
     metric : {"euclidean", "sqeuclidean", "cosine", "dot"}, optional
     neighbors : Neighbors, optional
+    missing_label : int, float or str, optional
+        A value that marks a missing label (masked entries, NaN and None always do;
+        :func:`sip_theory._validation.known_labels`). An unlabelled sample stays a
+        node of G and of the kNN graph (it takes its place among its neighbours' k
+        nearest), but it is never evaluated and, having no label, never votes.
     **engine
         ``device``, ``dtype``, ``chunk_size``, ``memory_budget``, ``progress``, ``distributed``.
 
@@ -175,19 +185,20 @@ def knn_local_consistency(
     if k > n - 1:
         raise ValueError(f"k must be <= n_samples - 1 = {n - 1}, got {k}")
     check_one_of(mode, MODES, name="mode")
-    from ._common import label_codes
+    from ._common import known_codes
 
-    classes, codes = label_codes(labels, n)
+    classes, codes = known_codes(labels, n, missing_label=missing_label)
     g = None if graph is None else as_sample_graph(graph, n_nodes=n, name="graph")
     nb, _ = get_neighbors(X, neighbors=neighbors, metric=metric, k=k, engine=engine)
     h = knn_graph_from_neighbors(nb.indices, k, mode=mode)
-    r_emb = local_consistency(h, codes, ties=ties, isolated=isolated)
-    hom_emb = float(edge_homophily(h, codes)) if h.n_edges else float("nan")
+    # code -1: a missing label (the one marker from here on)
+    r_emb = local_consistency(h, codes, ties=ties, isolated=isolated, missing_label=-1)
+    hom_emb = _edge_homophily(edge_homophily, h, codes)
     lc_g = hom_g = per_g = None
     if g is not None:
-        r_g = local_consistency(g, codes, ties=ties, isolated=isolated)
+        r_g = local_consistency(g, codes, ties=ties, isolated=isolated, missing_label=-1)
         lc_g = float(r_g.value)
-        hom_g = float(edge_homophily(g, codes)) if g.n_edges else float("nan")
+        hom_g = _edge_homophily(edge_homophily, g, codes)
         per_g = _per_class(np.nan_to_num(r_g.credit), r_g.evaluated, codes, classes.shape[0])
     return LCComparison(
         lc_embedding=float(r_emb.value), lc_graph=lc_g,
@@ -195,5 +206,10 @@ def knn_local_consistency(
         k=k, mode=mode, ties=ties, isolated=isolated, classes=classes,
         per_class_lc_embedding=_per_class(np.nan_to_num(r_emb.credit), r_emb.evaluated, codes,
                                           classes.shape[0]),
-        per_class_lc_graph=per_g,
+        per_class_lc_graph=per_g, n_unlabeled=int((codes < 0).sum()),
     )
+
+
+def _edge_homophily(edge_homophily, graph, codes) -> float:
+    return float(edge_homophily(graph, codes, missing_label=-1)) if graph.n_edges else \
+        float("nan")

@@ -125,6 +125,7 @@ def linear_probe(
     max_iter: int = 500,
     seed=0,
     device=None,
+    missing_label=None,
 ) -> LinearProbeResult:
     """Fit a multinomial logistic regression on some samples, score it on the others.
 
@@ -148,6 +149,10 @@ def linear_probe(
     seed : int or numpy.random.Generator, default 0
         Drives the split; the fit itself is deterministic.
     device : str or torch.device, optional
+    missing_label : int, float or str, optional
+        A value that marks a missing label (masked entries, NaN and None always do;
+        :func:`sip_theory._validation.known_labels`). The probe is then fitted and
+        scored on the labelled rows only; a given split may not name unlabelled rows.
 
     Returns
     -------
@@ -157,7 +162,8 @@ def linear_probe(
     ------
     ValueError
         Labels of the wrong length, an out-of-range ``test_size``, ``cv < 2``,
-        only one of ``train_index``/``test_index``, a training split with one class.
+        only one of ``train_index``/``test_index``, a training split with one class,
+        split indices naming unlabelled samples.
 
     Notes
     -----
@@ -179,7 +185,8 @@ def linear_probe(
     """
     X = as_tensor2d(embeddings, name="embeddings", device=device, dtype="float64")
     n = int(X.shape[0])
-    classes, codes = label_codes(labels, n)
+    classes, codes = label_codes(labels, n, missing_label=missing_label)
+    lab = np.flatnonzero(codes >= 0)  # the rows a split draws from
     if classes.shape[0] < 2:
         raise ValueError("labels must contain at least two classes for a linear probe")
     if not (isinstance(C, (int, float)) and C > 0):
@@ -194,14 +201,20 @@ def linear_probe(
         for nm, ix in (("train_index", tr), ("test_index", te)):
             if ix.size == 0 or ix.min() < 0 or ix.max() >= n:
                 raise ValueError(f"{nm} must hold indices in [0, {n})")
+            if (codes[ix] < 0).any():
+                raise ValueError(f"{nm} holds {int((codes[ix] < 0).sum())} sample(s) whose "
+                                 f"label is missing, e.g. {int(ix[codes[ix] < 0][0])}")
         splits, protocol = [(tr, te)], "given"
     elif cv is not None:
         cv = check_positive_int(cv, name="cv", minimum=2)
-        splits, protocol = _stratified_folds(codes, cv, rng), "cv"
+        splits, protocol = _stratified_folds(codes[lab], cv, rng), "cv"
     else:
         if not 0.0 < float(test_size) < 1.0:
             raise ValueError(f"test_size must be in (0, 1), got {test_size}")
-        splits, protocol = [_stratified_split(codes, float(test_size), rng)], "holdout"
+        splits = [_stratified_split(codes[lab], float(test_size), rng)]
+        protocol = "holdout"
+    if protocol != "given":  # split positions among the labelled rows -> row indices
+        splits = [(lab[a], lab[b]) for a, b in splits]
 
     y = torch.as_tensor(codes, device=X.device)
     accs, aurocs, preds = [], [], []

@@ -18,7 +18,7 @@ from scipy.stats import rankdata
 from .._serialization import ToDictMixin
 from .._validation import check_one_of, check_positive_int
 from ._arrays import like_input
-from ._common import engine_options, get_neighbors, label_codes, prepare
+from ._common import engine_options, get_neighbors, known_codes, prepare
 
 __all__ = ["KNNProbeResult", "knn_accuracy", "knn_macro_auroc", "knn_probe", "macro_ovr_auroc"]
 
@@ -76,8 +76,11 @@ class KNNProbeResult(ToDictMixin):
         Accuracy within each class among the voted samples (recall of the class; NaN
         for a class with no voted sample).
     protocol : {"leave-one-out", "given"}
-        Every sample voted by the others, or ``test_index`` by ``train_index``.
+        Every labelled sample voted by the other labelled ones, or ``test_index`` by
+        ``train_index``.
     n_voted : int
+    n_unlabeled : int
+        Samples whose label is missing: neither voted on nor voting.
     """
 
     accuracy: float
@@ -91,6 +94,7 @@ class KNNProbeResult(ToDictMixin):
     per_class_accuracy: np.ndarray = field(repr=False)
     protocol: str = "leave-one-out"
     n_voted: int = 0
+    n_unlabeled: int = 0
 
     _to_dict_exclude = ("proba", "predictions")
 
@@ -135,6 +139,7 @@ def knn_probe(
     train_index=None,
     test_index=None,
     neighbors=None,
+    missing_label=None,
     **engine,
 ) -> KNNProbeResult:
     """The paper's fine-tuning probe: leave-one-out, distance-weighted k-NN vote (k = 3).
@@ -143,7 +148,8 @@ def knn_probe(
     ----------
     embeddings : array-like or torch.Tensor of shape (n, d)
     labels : array-like of shape (n,)
-        Class labels (ints or strings).
+        Class labels (ints or strings). Labels may be missing (masked, NaN, None, or
+        ``missing_label``; :func:`sip_theory._validation.known_labels`).
     k : int, default 3
     weights : {"distance", "uniform"}, default "distance"
         ``"distance"``: inverse-distance weights with scikit-learn's zero-distance rule.
@@ -156,6 +162,12 @@ def knn_probe(
         leave-one-out over all samples. Disjoint, without repeats.
     neighbors : Neighbors, optional
         With ``k >= k`` (leave-one-out only).
+    missing_label : int, float or str, optional
+        A value that marks a missing label (e.g. ``-1``). A sample without a label
+        is not voted on, and, having no label, it cannot vote: each labelled sample
+        is voted by its k nearest other *labelled* samples, so the result equals
+        the probe on the labelled rows alone (the classifier fitted on the labelled
+        data). The unlabelled rows stay in the embedding for every label-free metric.
     **engine
         ``device``, ``dtype``, ``chunk_size``, ``memory_budget``, ``progress``, ``distributed``.
 
@@ -166,7 +178,8 @@ def knn_probe(
     Raises
     ------
     ValueError
-        Labels of the wrong length, k >= n (or k > the training samples),
+        Labels of the wrong length, k >= the labelled samples (or k > the training
+        samples), split indices naming unlabelled samples,
         ``weights="distance"`` with ``metric="dot"``, only one of
         ``train_index``/``test_index``, indices out of range, repeated or shared by
         both, a split with ``neighbors``.
@@ -195,23 +208,35 @@ def knn_probe(
     ...               test_index=[1, 4])
     >>> r.protocol, r.predictions.tolist(), r.accuracy
     ('given', [0, 1], 1.0)
+
+    Sample 5's label is missing: the others are voted without it.
+
+    >>> r = knn_probe(X, [0, 0, 0, 1, 1, -1], k=1, missing_label=-1)
+    >>> r.n_voted, r.n_unlabeled, r.predictions.tolist()
+    (5, 1, [0, 0, 0, 1, 1])
     """
     engine = engine_options(engine)
     check_one_of(weights, WEIGHTS, name="weights")
     X = prepare(embeddings, device=engine.get("device"), dtype=engine.get("dtype"))
     n = int(X.shape[0])
-    classes, codes = label_codes(labels, n)
+    classes, codes = known_codes(labels, n, missing_label=missing_label, need=2)
+    known = codes >= 0
+    n_known = int(known.sum())
     k = check_positive_int(k, name="k")
-    if k > n - 1:
-        raise ValueError(f"k must be <= n_samples - 1 = {n - 1}, got {k}")
+    if k > n_known - 1:
+        what = "n_samples" if n_known == n else "the labelled samples"
+        raise ValueError(f"k must be <= {what} - 1 = {n_known - 1}, got {k}")
     if metric == "dot" and weights == "distance":
         raise ValueError("weights='distance' needs non-negative distances; metric='dot' "
                          "allows only weights='uniform'")
-    split = _check_split(train_index, test_index, n, k, neighbors)
-    if split is None:
+    split = _check_split(train_index, test_index, n, k, neighbors, known)
+    if split is None and n_known == n:
         nb, metric = get_neighbors(X, neighbors=neighbors, metric=metric, k=k, engine=engine)
         dist, ref, voted, protocol = nb.distances[:, :k], nb.indices[:, :k], codes, \
             "leave-one-out"
+    elif split is None:
+        dist, ref, metric = _labelled_neighbors(X, known, k, neighbors, metric, engine)
+        voted, protocol = codes[known], "leave-one-out"
     else:
         from ._queries import knn
 
@@ -236,11 +261,31 @@ def knn_probe(
         macro_auroc=macro_ovr_auroc(voted, proba),
         k=k, weights=weights, metric=metric, classes=classes, proba=proba,
         predictions=classes[pred_codes], per_class_accuracy=per_class,
-        protocol=protocol, n_voted=int(voted.shape[0]),
+        protocol=protocol, n_voted=int(voted.shape[0]), n_unlabeled=n - n_known,
     )
 
 
-def _check_split(train_index, test_index, n: int, k: int, neighbors):
+def _labelled_neighbors(X, known, k, neighbors, metric, engine):
+    """Distances and indices of the k nearest other labelled samples of each labelled one.
+
+    Read off the given neighbour lists where each holds k labelled entries (a list is
+    sorted by (distance, index), so its labelled entries in order are the labelled
+    sample's own list); otherwise one sweep over the labelled rows alone.
+    """
+    rows = np.flatnonzero(known)
+    if neighbors is not None:
+        nb, metric = get_neighbors(X, neighbors=neighbors, metric=metric, k=k, engine=engine)
+        ind = nb.indices[rows]
+        ok = known[ind]
+        take = ok & (np.cumsum(ok, axis=1) <= k)
+        if (take.sum(axis=1) == k).all():
+            return (nb.distances[rows][take].reshape(-1, k), ind[take].reshape(-1, k),
+                    metric)
+    nb, metric = get_neighbors(X[rows], neighbors=None, metric=metric, k=k, engine=engine)
+    return nb.distances[:, :k], rows[nb.indices[:, :k]], metric
+
+
+def _check_split(train_index, test_index, n: int, k: int, neighbors, known):
     """``(sorted train, test)`` index arrays, or None for leave-one-out."""
     if (train_index is None) != (test_index is None):
         raise ValueError("pass both train_index and test_index, or neither")
@@ -256,6 +301,9 @@ def _check_split(train_index, test_index, n: int, k: int, neighbors):
             raise ValueError(f"{nm} must hold indices in [0, {n})")
         if np.unique(ix).size != ix.size:
             raise ValueError(f"{nm} holds repeated indices")
+        if not known[ix].all():
+            raise ValueError(f"{nm} holds {int((~known[ix]).sum())} sample(s) whose label is "
+                             f"missing, e.g. {int(ix[~known[ix]][0])}")
     if np.intersect1d(tr, te).size:
         raise ValueError("train_index and test_index share samples; a test sample would vote "
                          "for itself")
@@ -265,7 +313,7 @@ def _check_split(train_index, test_index, n: int, k: int, neighbors):
 
 
 def knn_accuracy(embeddings, labels, *, k: int = 3, weights: str = "distance", metric=None,
-                 neighbors=None, **engine):
+                 neighbors=None, missing_label=None, **engine):
     """Leave-one-out k-NN accuracy (the paper's 3-NN protocol); see :func:`knn_probe`.
 
     Examples
@@ -276,12 +324,12 @@ def knn_accuracy(embeddings, labels, *, k: int = 3, weights: str = "distance", m
     1.0
     """
     r = knn_probe(embeddings, labels, k=k, weights=weights, metric=metric,
-                  neighbors=neighbors, **engine)
+                  neighbors=neighbors, missing_label=missing_label, **engine)
     return like_input(r.accuracy, embeddings)
 
 
 def knn_macro_auroc(embeddings, labels, *, k: int = 3, weights: str = "distance", metric=None,
-                    neighbors=None, **engine):
+                    neighbors=None, missing_label=None, **engine):
     """Macro one-vs-rest AUROC of the leave-one-out k-NN vote; see :func:`knn_probe`.
 
     Examples
@@ -292,5 +340,5 @@ def knn_macro_auroc(embeddings, labels, *, k: int = 3, weights: str = "distance"
     1.0
     """
     r = knn_probe(embeddings, labels, k=k, weights=weights, metric=metric,
-                  neighbors=neighbors, **engine)
+                  neighbors=neighbors, missing_label=missing_label, **engine)
     return like_input(r.macro_auroc, embeddings)

@@ -12,7 +12,7 @@ from .._serialization import ToDictMixin, to_jsonable
 from .._validation import check_positive_int
 from ..theory import Theorem1Check, check_theorem1
 from ._arrays import single_thread_if_small
-from ._common import engine_options, label_codes, prepare
+from ._common import engine_options, known_codes, prepare
 from ._consistency import LCComparison, knn_local_consistency
 from ._linear import LinearProbeResult, linear_probe
 from ._neighbors import compute_neighbors
@@ -63,7 +63,8 @@ class GeometryReport(ToDictMixin):
     neighborhood : NeighborhoodPreservation or None
         With ``inputs``.
     theorem1 : Theorem1Check or None
-        With a graph and labels (by default up to n^2 d = :data:`THEOREM1_AUTO_WORK`):
+        With a graph and labels, none of them missing (by default up to n^2 d =
+        :data:`THEOREM1_AUTO_WORK`):
         Theorem 1's premise (is the radius graph G?), both sides of its identity, and
         off the premise the proved range of radius vote - LC (``theorem1.robust``).
     histogram : dict or None
@@ -72,6 +73,12 @@ class GeometryReport(ToDictMixin):
         Seconds per stage.
     settings : dict
         The options used.
+    data : dict
+        What the data hold that a metric may hide: ``n_unlabeled`` (samples whose
+        label is missing, left out of every label metric; None without labels),
+        ``n_zero_rows`` (all-zero embedding rows), ``n_duplicate_rows`` (rows equal
+        to an earlier row), ``n_isolated_nodes`` (sample nodes of G without a
+        neighbour; None without a graph). :meth:`warnings` says them in words.
     """
 
     n_samples: int
@@ -94,6 +101,34 @@ class GeometryReport(ToDictMixin):
     histogram: dict | None = field(repr=False)
     timings: dict = field(repr=False)
     settings: dict = field(repr=False)
+    data: dict = field(default_factory=dict)
+
+    def warnings(self) -> list[str]:
+        """One line per property of the data that deserves a look (empty if none).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> X = np.array([[0.0, 0.0], [1.0, 0.0], [1.0, 0.0], [3.0, 1.0]])
+        >>> rep = geometry_report(X, [(1, 2)], [0, 1, 1, np.nan], k=1, linear=False)
+        >>> for line in rep.warnings():
+        ...     print(line)
+        1 sample(s) without a label: left out of the label metrics
+        1 all-zero row(s)
+        1 duplicate row(s) (equal to an earlier row)
+        2 isolated node(s) (no graph neighbour)
+        """
+        d, out = self.data, []
+        if d.get("n_unlabeled"):
+            out.append(f"{d['n_unlabeled']} sample(s) without a label: left out of the "
+                       "label metrics")
+        if d.get("n_zero_rows"):
+            out.append(f"{d['n_zero_rows']} all-zero row(s)")
+        if d.get("n_duplicate_rows"):
+            out.append(f"{d['n_duplicate_rows']} duplicate row(s) (equal to an earlier row)")
+        if d.get("n_isolated_nodes"):
+            out.append(f"{d['n_isolated_nodes']} isolated node(s) (no graph neighbour)")
+        return out
 
     def to_dict(self) -> dict:
         """A JSON-serialisable dict; timings rounded to 0.1 ms, the retrieval curve added.
@@ -131,12 +166,18 @@ class GeometryReport(ToDictMixin):
         """
         lines = [f"embedding: {self.n_samples} samples x {self.n_features} features, "
                  f"metric {self.metric}"]
-        if self.retrieval is not None:
+        if self.data.get("n_unlabeled"):
+            lines.append(f"labels: {self.data['n_unlabeled']} of {self.n_samples} missing "
+                         "(left out of the label metrics; they stay in the neighbour search)")
+        no_edges = self.recovery is not None and self.recovery.n_edges == 0
+        if no_edges:
+            lines.append("graph: no edges, so link retrieval and graph recovery are undefined")
+        elif self.retrieval is not None:
             r = self.retrieval
             pk = ", ".join(f"P@{k} {v:.4f}" for k, v in r.precision_at.items())
             lines.append(f"link retrieval: LRAP {r.lrap:.4f}, nDCG {r.ndcg:.4f}, "
                          f"AP {r.ap_micro:.4f}, MRR {r.mrr:.4f}, {pk}")
-        if self.recovery is not None:
+        if self.recovery is not None and not no_edges:
             g = self.recovery
             lines.append(f"graph recovery: margin {g.margin:.4g} (realized: {g.realized}), "
                          f"AUROC {g.auroc:.4f}, best F1 {g.best_f1:.4f} at r = "
@@ -203,9 +244,9 @@ def geometry_report(
     *,
     inputs=None,
     metric: str = "euclidean",
-    k: int = 10,
-    ks=(1, 5, 10),
-    probe_k: int = 3,
+    k: int | None = None,
+    ks=None,
+    probe_k: int | None = None,
     lc_k: int | None = None,
     uniformity_t: float = 2.0,
     normalize: bool = True,
@@ -217,6 +258,7 @@ def geometry_report(
     histogram_bins: int = 64,
     theorem1: bool | None = None,
     seed=0,
+    missing_label=None,
     **engine,
 ) -> GeometryReport:
     """Score an embedding against a graph and labels, computing its distances once.
@@ -231,18 +273,23 @@ def geometry_report(
     graph : SampleGraph, scipy sparse, networkx graph or (m, 2) edge array, optional
         Enables link retrieval, graph recovery, alignment, LC on G and homophily.
     labels : array-like of shape (n,), optional
-        Enables the k-NN and linear probes, LC, NC1 and CDNV.
+        Enables the k-NN and linear probes, LC, NC1 and CDNV. Labels may be missing
+        (masked, NaN, None, or ``missing_label``).
     inputs : array-like of shape (n, p), optional
         An input space for trustworthiness and continuity (a second sweep).
     metric : {"euclidean", "sqeuclidean", "cosine", "dot"}, default "euclidean"
-    k : int, default 10
-        Neighbours kept per point (the retrieval curve runs to k).
-    ks : sequence of int, default (1, 5, 10)
-        Cut-offs for P@k / R@k (clipped to n - 1).
-    probe_k : int, default 3
-        Neighbours of the leave-one-out probe (the paper's 3).
+    k : int, optional
+        Neighbours kept per point (the retrieval curve runs to k); default 10.
+    ks : sequence of int, optional
+        Cut-offs for P@k / R@k; default (1, 5, 10).
+    probe_k : int, optional
+        Neighbours of the leave-one-out probe; default 3 (the paper's).
     lc_k : int, optional
         Neighbours of the kNN graph for LC; default ``probe_k``.
+
+        A default larger than the data allows (n - 1, for ``probe_k`` the labelled
+        samples - 1) is lowered to it, with a note in ``settings["notes"]``; a value
+        given explicitly raises instead, as each metric does.
     uniformity_t : float, default 2
     normalize : bool, default True
         Alignment and uniformity on unit-normalised embeddings.
@@ -264,6 +311,16 @@ def geometry_report(
         ``False`` skips it.
     seed : int or numpy.random.Generator, default 0
         For the linear probe's split.
+    missing_label : int, float or str, optional
+        A value that marks a missing label (e.g. ``-1``, CiteSeer's marker); masked
+        entries, NaN and None always do (:func:`sip_theory._validation.known_labels`).
+        Samples without a label stay in the neighbour search and in every label-free
+        metric; they are left out of every label metric: never scored and, having no
+        label, never voting (the k-NN probe votes with the k nearest labelled
+        samples, LC with the labelled neighbours in G and in the kNN graph, the
+        linear probe, NC1 and CDNV use the labelled rows). ``data["n_unlabeled"]``
+        counts them, and the Theorem 1 check (which needs every label) is skipped
+        with a note.
     **engine
         ``device``, ``dtype``, ``chunk_size``, ``memory_budget``, ``progress``,
         ``distributed`` as in :func:`compute_neighbors`.
@@ -275,8 +332,9 @@ def geometry_report(
     Raises
     ------
     ValueError
-        Inconsistent sizes among embeddings, graph, labels and inputs, and the
-        errors of the individual metrics.
+        Inconsistent sizes among embeddings, graph, labels and inputs, ``k``,
+        ``ks``, ``probe_k`` or ``lc_k`` given larger than n - 1, fewer than two
+        labelled samples, and the errors of the individual metrics.
 
     Examples
     --------
@@ -298,12 +356,38 @@ def geometry_report(
             probe_k=probe_k, lc_k=lc_k, uniformity_t=uniformity_t, normalize=normalize,
             linear=linear, linear_options=linear_options, isolated=isolated, ties=ties,
             trust_k=trust_k, histogram_bins=histogram_bins, theorem1=theorem1, seed=seed,
-            **engine)
+            missing_label=missing_label, **engine)
+
+
+def _neighbour_count(value, default: int, limit: int, name: str, notes: list) -> int:
+    """An explicit count must fit (<= limit); the default is lowered to it, with a note."""
+    if value is None:
+        if default > limit:
+            notes.append(f"{name} lowered from its default {default} to {limit} "
+                         f"(the data allow at most {limit})")
+        return min(default, limit)
+    value = check_positive_int(value, name=name)
+    if value > limit:
+        raise ValueError(f"{name} must be <= {limit} (the number of samples - 1 it can "
+                         f"use), got {value}")
+    return value
+
+
+def _data_counts(X, g, codes) -> dict:
+    """Counts of the data properties :meth:`GeometryReport.warnings` reports."""
+    n_zero = int((X == 0).all(dim=1).sum())
+    n_dup = int(X.shape[0] - torch.unique(X, dim=0).shape[0])
+    n_iso = None
+    if g is not None:
+        sample = ~np.asarray(g.auxiliary, dtype=bool)
+        n_iso = int(((np.diff(g.indptr) == 0) & sample).sum())
+    return {"n_unlabeled": None if codes is None else int((codes < 0).sum()),
+            "n_zero_rows": n_zero, "n_duplicate_rows": n_dup, "n_isolated_nodes": n_iso}
 
 
 def _geometry_report(embeddings, graph, labels, *, inputs, metric, k, ks, probe_k, lc_k,
                      uniformity_t, normalize, linear, linear_options, isolated, ties, trust_k,
-                     histogram_bins, theorem1, seed, **engine) -> GeometryReport:
+                     histogram_bins, theorem1, seed, missing_label, **engine) -> GeometryReport:
     from ..graphs import as_sample_graph
     from ..theory import edge_homophily, node_homophily
 
@@ -316,23 +400,33 @@ def _geometry_report(embeddings, graph, labels, *, inputs, metric, k, ks, probe_
         raise ValueError(f"embeddings must have at least 3 rows for a report, got {n}")
     g = None if graph is None else as_sample_graph(graph, n_nodes=n, name="graph")
     codes = None
+    n_labelled = n
     if labels is not None:
-        _, codes = label_codes(labels, n)
+        _, codes = known_codes(labels, n, missing_label=missing_label, need=2)
+        n_labelled = int((codes >= 0).sum())
     if inputs is not None:
         inputs_t = prepare(inputs, device=X.device, dtype=X.dtype, name="inputs")
         if inputs_t.shape[0] != n:
             raise ValueError(f"inputs has {inputs_t.shape[0]} rows but embeddings has {n}")
-    k = min(check_positive_int(k, name="k"), n - 1)
-    ks = tuple(sorted({min(int(v), n - 1) for v in ks}))
-    probe_k = min(check_positive_int(probe_k, name="probe_k"), n - 1)
-    lc_k = probe_k if lc_k is None else min(check_positive_int(lc_k, name="lc_k"), n - 1)
+    notes = []
+    k = _neighbour_count(k, 10, n - 1, "k", notes)
+    if ks is None:
+        ks = tuple(sorted({min(v, n - 1) for v in (1, 5, 10)}))
+        if n - 1 < 10:
+            notes.append(f"ks lowered from their default (1, 5, 10) to {ks} (the data allow "
+                         f"at most {n - 1})")
+    else:
+        ks = tuple(sorted({_neighbour_count(v, 0, n - 1, "ks", notes) for v in ks}))
+    probe_k = _neighbour_count(probe_k, 3, n_labelled - 1, "probe_k", notes)
+    lc_k = probe_k if lc_k is None else _neighbour_count(lc_k, 0, n - 1, "lc_k", notes)
     knn_k = None
     if g is not None:
         knn_k = min(max(1, int(round(2 * g.n_edges / n))), n - 1)
-    k_all = max([k, probe_k, lc_k, *ks] + ([knn_k] if knn_k else []))
+    # with a few unlabelled rows, lists long enough to hold probe_k labelled entries each
+    probe_need = min(probe_k + (n - n_labelled), n - 1) if n - n_labelled <= 32 else probe_k
+    k_all = max([k, probe_need, lc_k, *ks] + ([knn_k] if knn_k else []))
     timings["validate"] = time.perf_counter() - t0
 
-    notes = []
     spread_ok = True
     if normalize:
         n_zero = int((torch.linalg.vector_norm(X, dim=1) == 0).sum())
@@ -362,20 +456,24 @@ def _geometry_report(embeddings, graph, labels, *, inputs, metric, k, ks, probe_
 
     t = time.perf_counter()
     if codes is not None:
-        probe = knn_probe(X, labels, k=probe_k, neighbors=nb,
+        # codes carry the missing labels as -1 from here on
+        probe = knn_probe(X, labels, k=probe_k, neighbors=nb, missing_label=missing_label,
                           weights="uniform" if metric == "dot" else "distance", **plain)
-        cons = knn_local_consistency(X, labels, g, k=lc_k, ties=ties, neighbors=nb, **plain)
+        cons = knn_local_consistency(X, labels, g, k=lc_k, ties=ties, neighbors=nb,
+                                     missing_label=missing_label, **plain)
         if g is not None and g.n_edges:
-            hom = {"edge": float(edge_homophily(g, codes)),
-                   "node": float(node_homophily(g, codes))}
-        if np.unique(codes).shape[0] >= 2:
-            nc1_v = float(nc1(X, codes, device=engine["device"]))
-            cdnv_v = float(cdnv(X, codes, device=engine["device"]))
+            hom = {"edge": float(edge_homophily(g, codes, missing_label=-1)),
+                   "node": float(node_homophily(g, codes, missing_label=-1))}
+        n_classes = np.unique(codes[codes >= 0]).shape[0]
+        if n_classes >= 2:
+            nc1_v = float(nc1(X, codes, device=engine["device"], missing_label=-1))
+            cdnv_v = float(cdnv(X, codes, device=engine["device"], missing_label=-1))
     timings["label_metrics"] = time.perf_counter() - t
     t = time.perf_counter()
-    if codes is not None and linear and np.unique(codes).shape[0] >= 2:
+    if codes is not None and linear and n_classes >= 2:
         opts = {"seed": seed, **(linear_options or {})}
-        lin = linear_probe(X, labels, device=engine["device"], **opts)
+        lin = linear_probe(X, labels, device=engine["device"], missing_label=missing_label,
+                           **opts)
     timings["linear_probe"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -395,7 +493,14 @@ def _geometry_report(embeddings, graph, labels, *, inputs, metric, k, ks, probe_
         raise TypeError(f"theorem1 must be True, False or None, got {theorem1!r}")
     work = float(n) * n * d
     run_theorem1 = work <= THEOREM1_AUTO_WORK if theorem1 is None else theorem1
-    if g is not None and codes is not None and run_theorem1:
+    n_missing = 0 if codes is None else n - n_labelled
+    if g is not None and codes is not None and n_missing and theorem1:
+        raise ValueError(f"theorem1=True needs a label for every sample; {n_missing} "
+                         "missing")
+    if g is not None and codes is not None and n_missing and theorem1 is None:
+        notes.append(f"Theorem 1 check skipped: {n_missing} label(s) missing (its identity "
+                     "needs a label for every sample)")
+    elif g is not None and codes is not None and run_theorem1 and not n_missing:
         t = time.perf_counter()
         chk = check_theorem1(X.detach().cpu().double().numpy(), g, codes, metric=metric,
                              ties=ties)
@@ -419,5 +524,5 @@ def _geometry_report(embeddings, graph, labels, *, inputs, metric, k, ks, probe_
         knn_probe=probe, linear_probe=lin, consistency=cons, homophily=hom,
         alignment=align, uniformity=unif, uniformity_t=float(uniformity_t), rankme=rk,
         nc1=nc1_v, cdnv=cdnv_v, neighborhood=neigh, theorem1=chk, histogram=_histogram(nb),
-        timings=timings, settings=settings,
+        timings=timings, settings=settings, data=_data_counts(X, g, codes),
     )

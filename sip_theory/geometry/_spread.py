@@ -259,13 +259,16 @@ def _class_stats(X: torch.Tensor, codes: np.ndarray, n_classes: int):
     return means, var / counts, centred, counts
 
 
-def nc1(embeddings, labels, *, device=None):
+def nc1(embeddings, labels, *, device=None, missing_label=None):
     """Within-class variability collapse NC1 = tr(Sigma_W Sigma_B^+) / C (Papyan et al. 2020).
 
     Parameters
     ----------
     embeddings : array-like or torch.Tensor of shape (n, d)
     labels : array-like of shape (n,), at least two classes
+    missing_label : int, float or str, optional
+        A value that marks a missing label (masked entries, NaN and None always do);
+        NC1 is then that of the labelled rows.
 
     Returns
     -------
@@ -290,7 +293,10 @@ def nc1(embeddings, labels, *, device=None):
     """
     X = prepare(embeddings, device=device, dtype="float64")
     n = int(X.shape[0])
-    classes, codes = label_codes(labels, n)
+    classes, codes = label_codes(labels, n, missing_label=missing_label)
+    if (codes < 0).any():  # statistics of the labelled rows
+        X, codes = X[torch.as_tensor(codes >= 0, device=X.device)], codes[codes >= 0]
+        n = int(X.shape[0])
     C = classes.shape[0]
     if C < 2:
         raise ValueError("labels must contain at least two classes for NC1")
@@ -305,7 +311,8 @@ def nc1(embeddings, labels, *, device=None):
     return like_input(float(value), embeddings)
 
 
-def cdnv(embeddings, labels, *, return_matrix: bool = False, device=None):
+def cdnv(embeddings, labels, *, return_matrix: bool = False, device=None,
+         missing_label=None):
     """Class-distance normalised variance (Galanti et al. 2022), averaged over class pairs.
 
     Parameters
@@ -314,6 +321,8 @@ def cdnv(embeddings, labels, *, return_matrix: bool = False, device=None):
     labels : array-like of shape (n,), at least two classes
     return_matrix : bool, default False
         Return the (C, C) matrix of pairwise values (diagonal 0) instead of its mean.
+    missing_label : int, float or str, optional
+        As in :func:`nc1`: CDNV of the labelled rows.
 
     Returns
     -------
@@ -335,7 +344,10 @@ def cdnv(embeddings, labels, *, return_matrix: bool = False, device=None):
     """
     X = prepare(embeddings, device=device, dtype="float64")
     n = int(X.shape[0])
-    classes, codes = label_codes(labels, n)
+    classes, codes = label_codes(labels, n, missing_label=missing_label)
+    if (codes < 0).any():  # statistics of the labelled rows
+        X, codes = X[torch.as_tensor(codes >= 0, device=X.device)], codes[codes >= 0]
+        n = int(X.shape[0])
     C = classes.shape[0]
     if C < 2:
         raise ValueError("labels must contain at least two classes for CDNV")

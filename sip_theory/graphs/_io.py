@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import os
 from pathlib import Path
 
@@ -14,15 +15,58 @@ from ._graph import SampleGraph
 __all__ = ["read_edgelist", "write_edgelist"]
 
 
+def text_suffix(path: Path) -> str:
+    """The suffix that names a text file's format, under a ``.gz`` if there is one."""
+    suffixes = [x.lower() for x in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        return suffixes[-2] if len(suffixes) > 1 else ""
+    return suffixes[-1] if suffixes else ""
+
+
+def open_text(path: Path):
+    """Open a UTF-8 text file for reading, gzip-compressed when its name ends in ``.gz``."""
+    if path.suffix.lower() == ".gz":
+        return gzip.open(path, "rt", encoding="utf-8", newline="")
+    return open(path, encoding="utf-8", newline="")
+
+
+def edge_list_stats(edges: np.ndarray) -> dict:
+    """What reading an (m, 2) list of node-index lines as an undirected graph does to it.
+
+    ``n_lines = self_loops_dropped + duplicate_lines_merged + 2 reverse_pairs_merged +
+    one_direction_made_undirected`` and ``n_edges = reverse_pairs_merged +
+    one_direction_made_undirected``.
+
+    Examples
+    --------
+    >>> st = edge_list_stats(np.array([[0, 1], [1, 0], [1, 2], [1, 2], [3, 3]]))
+    >>> st["self_loops_dropped"], st["duplicate_lines_merged"], st["reverse_pairs_merged"]
+    (1, 1, 1)
+    >>> st["one_direction_made_undirected"], st["n_edges"]
+    (1, 2)
+    """
+    e = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    loops = e[:, 0] == e[:, 1]
+    d = np.unique(e[~loops], axis=0)  # distinct directed lines
+    lo, hi = np.minimum(d[:, 0], d[:, 1]), np.maximum(d[:, 0], d[:, 1])
+    _, per_pair = np.unique(np.stack([lo, hi], axis=1), axis=0, return_counts=True)
+    both = int((per_pair == 2).sum())
+    return {"n_lines": int(e.shape[0]), "self_loops_dropped": int(loops.sum()),
+            "duplicate_lines_merged": int((~loops).sum() - d.shape[0]),
+            "reverse_pairs_merged": both,
+            "one_direction_made_undirected": int((per_pair == 1).sum()),
+            "n_edges": int(per_pair.shape[0])}
+
+
 def _sniff_delimiter(path: Path, delimiter: str | None) -> str:
     if delimiter is not None:
         return delimiter
-    suffix = path.suffix.lower()
+    suffix = text_suffix(path)
     if suffix == ".csv":
         return ","
     if suffix in (".tsv", ".tab"):
         return "\t"
-    with open(path, encoding="utf-8") as fh:
+    with open_text(path) as fh:
         for line in fh:
             if line.strip() and not line.lstrip().startswith("#"):
                 for cand in ("\t", ",", " "):
@@ -42,8 +86,9 @@ def read_edgelist(
     weighted: bool | None = None,
     duplicates: str = "error",
     self_loops: str = "drop",
+    return_stats: bool = False,
 ) -> SampleGraph:
-    """Read an undirected edge list from a TSV/CSV file.
+    """Read an undirected edge list from a TSV/CSV file (gzip-compressed if named ``*.gz``).
 
     Each non-comment line holds ``source, target`` and optionally a third
     column, the weight. Lines starting with ``#`` are comments.
@@ -68,6 +113,14 @@ def read_edgelist(
         Read the third column as weights; default: when a third column exists.
     duplicates, self_loops
         As in :meth:`SampleGraph.from_edges`.
+    return_stats : bool, default False
+        Also return a dict of what reading did: lines read, self-loops dropped,
+        repeated lines merged, pairs listed in both directions merged into one edge,
+        edges listed in one direction only (made undirected), edges kept.
+
+    Returns
+    -------
+    SampleGraph, or (SampleGraph, dict) with ``return_stats=True``
 
     Raises
     ------
@@ -90,7 +143,7 @@ def read_edgelist(
         raise FileNotFoundError(f"path {str(path)!r} does not exist")
     delim = _sniff_delimiter(path, delimiter)
     rows = []
-    with open(path, encoding="utf-8", newline="") as fh:
+    with open_text(path) as fh:
         lines = (ln for ln in fh if ln.strip() and not ln.lstrip().startswith("#"))
         if delim == " ":
             reader = (ln.split() for ln in lines)
@@ -148,7 +201,7 @@ def read_edgelist(
         n = len(lookup)
         ids_out = list(lookup)
     edges = idx.reshape(2, -1).T if idx.size else np.zeros((0, 2), dtype=np.int64)
-    return SampleGraph.from_edges(
+    g = SampleGraph.from_edges(
         edges,
         n_nodes=n,
         weights=weights,
@@ -156,6 +209,7 @@ def read_edgelist(
         duplicates=duplicates,
         self_loops=self_loops,
     )
+    return (g, edge_list_stats(edges)) if return_stats else g
 
 
 def write_edgelist(graph: SampleGraph, path, *, delimiter: str | None = None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from .._validation import check_labels, check_one_of
+from .._validation import check_labels, check_one_of, known_labels
 from ..graphs import SampleGraph, as_sample_graph
 
 __all__ = ["AUXILIARY_POLICIES", "LabelledGraph", "prepare_labels", "readonly", "to_graph"]
@@ -53,7 +53,8 @@ class LabelledGraph:
     ----------
     graph : SampleGraph
     codes : ndarray of int64, shape (n_nodes,)
-        Class code per node; -1 for auxiliary nodes that were given no label.
+        Class code per node; -1 for auxiliary nodes that were given no label and
+        for sample nodes whose label is missing.
     classes : ndarray, shape (C,)
         The distinct labels, sorted; ``classes[codes[i]]`` is node i's label.
     sample : ndarray of bool, shape (n_nodes,)
@@ -72,10 +73,15 @@ class LabelledGraph:
     def n_classes(self) -> int:
         return int(self.classes.shape[0])
 
+    @property
+    def labelled(self) -> np.ndarray:
+        """Sample nodes with a label: the nodes that are scored and that vote."""
+        return self.sample & (self.codes >= 0)
+
     def arcs(self, *, voters: str = "exclude", weighted: bool = False):
         """Both directions of every edge as ``(target, source, weight)`` arrays.
 
-        ``voters="exclude"`` keeps only arcs whose source is a sample node;
+        ``voters="exclude"`` keeps only arcs whose source is a labelled sample node;
         ``"vote"`` keeps every arc whose source has a label.
         """
         g = self.graph
@@ -83,7 +89,7 @@ class LabelledGraph:
         source = np.asarray(g.indices, dtype=np.int64)
         weight = np.asarray(g.data, dtype=np.float64) if weighted else np.ones(source.shape[0])
         if voters == "exclude":
-            keep = self.sample[source]
+            keep = self.labelled[source]
         else:
             keep = self.codes[source] >= 0
         if not keep.all():
@@ -91,7 +97,8 @@ class LabelledGraph:
         return target, source, weight
 
 
-def prepare_labels(graph, labels, *, auxiliary: str = "exclude", name: str = "labels"):
+def prepare_labels(graph, labels, *, auxiliary: str = "exclude", name: str = "labels",
+                   missing_label=None, allow_missing: bool = False):
     """Convert ``graph`` and encode ``labels`` (the common entry of theory functions).
 
     Parameters
@@ -103,6 +110,10 @@ def prepare_labels(graph, labels, *, auxiliary: str = "exclude", name: str = "la
         in node order); auxiliary nodes then have no label.
     auxiliary : {"exclude", "vote"}
         With ``"vote"`` every auxiliary node needs a label.
+    missing_label, allow_missing
+        With ``allow_missing=True`` labels may be missing (masked, NaN, None or equal
+        to ``missing_label``, see :func:`sip_theory._validation.known_labels`); those
+        nodes get code -1. Otherwise a missing label raises.
 
     Returns
     -------
@@ -112,32 +123,39 @@ def prepare_labels(graph, labels, *, auxiliary: str = "exclude", name: str = "la
     ------
     ValueError
         Labels of the wrong length, or auxiliary nodes without labels under
-        ``auxiliary="vote"``.
+        ``auxiliary="vote"``, missing labels without ``allow_missing``.
     """
     check_one_of(auxiliary, AUXILIARY_POLICIES, name="auxiliary")
-    arr = check_labels(labels, None, name=name)
-    g = to_graph(graph, arr.shape[0])
+    if allow_missing:
+        values, known = known_labels(labels, None, missing_label=missing_label, name=name)
+    else:
+        if missing_label is not None:
+            raise ValueError("missing_label needs allow_missing=True")
+        values = check_labels(labels, None, name=name)
+        known = np.ones(values.shape[0], dtype=bool)
+    g = to_graph(graph, known.shape[0])
     aux = np.asarray(g.auxiliary, dtype=bool)
     sample = ~aux
     n_samples = int(sample.sum())
-    if arr.shape[0] == g.n_nodes:
-        classes, codes = np.unique(arr, return_inverse=True)
-        codes = codes.astype(np.int64).reshape(-1)
-        if auxiliary == "exclude" and aux.any():
-            # auxiliary labels play no part; re-encode over sample nodes only
-            classes, sub = np.unique(arr[sample], return_inverse=True)
-            codes = np.full(g.n_nodes, -1, dtype=np.int64)
-            codes[sample] = sub.reshape(-1)
-    elif aux.any() and arr.shape[0] == n_samples:
+    positions = np.flatnonzero(known)  # index into the label array of each known value
+    if known.shape[0] == g.n_nodes:
+        node_of = positions
+    elif aux.any() and known.shape[0] == n_samples:
         if auxiliary == "vote":
             raise ValueError(
                 f"{name} covers only the {n_samples} sample nodes, but auxiliary='vote' needs a "
                 f"label for each of the {g.n_nodes} nodes"
             )
-        classes, sub = np.unique(arr, return_inverse=True)
-        codes = np.full(g.n_nodes, -1, dtype=np.int64)
-        codes[sample] = sub.reshape(-1)
+        node_of = np.flatnonzero(sample)[positions]
     else:
         expected = f"{g.n_nodes}" + (f" (or {n_samples} sample nodes)" if aux.any() else "")
-        raise ValueError(f"{name} has length {arr.shape[0]} but the graph has {expected} nodes")
+        raise ValueError(f"{name} has length {known.shape[0]} but the graph has {expected} "
+                         "nodes")
+    if auxiliary == "exclude" and aux.any():
+        # auxiliary labels play no part; encode over sample nodes only
+        keep = sample[node_of]
+        node_of, values = node_of[keep], values[keep]
+    classes, sub = np.unique(values, return_inverse=True)
+    codes = np.full(g.n_nodes, -1, dtype=np.int64)
+    codes[node_of] = sub.reshape(-1)
     return LabelledGraph(g, codes, classes, sample)

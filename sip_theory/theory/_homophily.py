@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_labels, check_one_of
+from .._validation import check_labels, check_one_of, known_labels
 from ..graphs import as_sample_graph
 from ._common import prepare_labels
 
@@ -41,9 +41,16 @@ class _Arcs:
         return self.codes[self.source] == self.codes[self.target]
 
 
-def _arcs(graph, labels, *, weighted=False, directed=False) -> _Arcs:
+def _arcs(graph, labels, *, weighted=False, directed=False, missing_label=None,
+          allow_missing=False) -> _Arcs:
     if directed:
-        arr = check_labels(labels)
+        if not allow_missing:
+            arr = check_labels(labels)
+        else:
+            arr, known = known_labels(labels, missing_label=missing_label)
+            if not known.all():
+                raise ValueError("labels: missing labels need an undirected graph "
+                                 "(directed=False)")
         n = arr.shape[0]
         e = np.asarray(graph)
         if e.ndim != 2 or e.shape[1] != 2 or (e.size and e.dtype.kind not in "iu"):
@@ -61,19 +68,22 @@ def _arcs(graph, labels, *, weighted=False, directed=False) -> _Arcs:
         return _Arcs(
             n, e[:, 0], e[:, 1], np.ones(e.shape[0]), codes.reshape(-1), classes.shape[0]
         )
-    lg = prepare_labels(graph, labels, auxiliary="exclude")
+    lg = prepare_labels(graph, labels, auxiliary="exclude", missing_label=missing_label,
+                        allow_missing=allow_missing)
     target, source, w = lg.arcs(voters="exclude", weighted=weighted)
-    keep = lg.sample[target]
+    keep = lg.labelled[target]
     target, source, w = target[keep], source[keep], w[keep]
-    # re-index onto the sample nodes so that auxiliary nodes disappear entirely
-    new = np.cumsum(lg.sample) - 1
-    codes = lg.codes[lg.sample]
+    # re-index onto the labelled sample nodes so that auxiliary and unlabelled nodes
+    # disappear entirely
+    new = np.cumsum(lg.labelled) - 1
+    codes = lg.codes[lg.labelled]
     return _Arcs(
-        int(lg.sample.sum()), new[source], new[target], w, codes, lg.n_classes
+        int(lg.labelled.sum()), new[source], new[target], w, codes, lg.n_classes
     )
 
 
-def edge_homophily(graph, labels, *, weighted: bool = False, directed: bool = False) -> float:
+def edge_homophily(graph, labels, *, weighted: bool = False, directed: bool = False,
+                   missing_label=None) -> float:
     """Edge homophily: the fraction of edges whose end points share a label.
 
     Parameters
@@ -85,6 +95,10 @@ def edge_homophily(graph, labels, *, weighted: bool = False, directed: bool = Fa
         the degree-weighted heterophily phi^y of the spectral bound.
     directed : bool, default False
         Read ``graph`` as an (m, 2) array of arcs, each counted once.
+    missing_label : int, float or str, optional
+        A value that marks a missing label; masked entries, NaN and None are always
+        missing (:func:`sip_theory._validation.known_labels`). Edges with an end
+        point whose label is missing are left out (undirected graphs only).
 
     Returns
     -------
@@ -102,7 +116,8 @@ def edge_homophily(graph, labels, *, weighted: bool = False, directed: bool = Fa
     >>> float(edge_homophily([(0, 1), (1, 2), (2, 0), (3, 4)], [0, 0, 0, 0, 1]))
     0.75
     """
-    a = _arcs(graph, labels, weighted=weighted, directed=directed)
+    a = _arcs(graph, labels, weighted=weighted, directed=directed,
+              missing_label=missing_label, allow_missing=True)
     total = a.weight.sum()
     if total == 0:
         return float("nan")
@@ -117,6 +132,7 @@ def node_homophily(
     weighted: bool = False,
     directed: bool = False,
     self_loops: bool = False,
+    missing_label=None,
 ) -> float:
     """Node homophily: the mean over nodes of the fraction of same-label neighbours.
 
@@ -138,6 +154,9 @@ def node_homophily(
         self-loops (:attr:`sip_theory.data.SyntheticDataset.self_loops`): a node
         with s same-label neighbours out of d scores (s + 1)/(d + 1), and no
         node is isolated.
+    missing_label : int, float or str, optional
+        As in :func:`edge_homophily`: nodes whose label is missing are neither
+        averaged nor counted as neighbours.
 
     Returns
     -------
@@ -163,7 +182,8 @@ def node_homophily(
     0.5
     """
     check_one_of(isolated, ("exclude", "zero"), name="isolated")
-    a = _arcs(graph, labels, weighted=weighted, directed=directed)
+    a = _arcs(graph, labels, weighted=weighted, directed=directed,
+              missing_label=missing_label, allow_missing=True)
     deg = np.bincount(a.target, weights=a.weight, minlength=a.n)
     same = np.bincount(a.target[a.same], weights=a.weight[a.same], minlength=a.n)
     if self_loops:

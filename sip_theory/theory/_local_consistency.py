@@ -99,11 +99,13 @@ class LocalConsistencyResult(ToDictMixin):
     evaluated : ndarray of bool, shape (n_nodes,)
         The nodes over which ``value`` averages.
     n_evaluated, n_isolated, n_unique, n_tied, n_wrong : int
-        Counts over sample nodes: evaluated; isolated (no voting neighbour);
-        own label the unique maximum; own label one of several maxima; own label
-        not a maximum (isolated nodes not included).
+        Counts over labelled sample nodes: evaluated; isolated (no voting
+        neighbour); own label the unique maximum; own label one of several maxima;
+        own label not a maximum (isolated nodes not included).
     ties, isolated, vote, auxiliary : str
         The policies used.
+    n_unlabeled : int
+        Sample nodes whose label is missing: never evaluated, never voting.
     """
 
     value: float
@@ -118,6 +120,7 @@ class LocalConsistencyResult(ToDictMixin):
     isolated: str
     vote: str
     auxiliary: str
+    n_unlabeled: int = 0
 
     @property
     def correct(self) -> np.ndarray:
@@ -170,6 +173,7 @@ def local_consistency(
     weights=None,
     vote: str = "count",
     auxiliary: str = "exclude",
+    missing_label=None,
 ) -> LocalConsistencyResult:
     """Local consistency LC_G(y) of a labelling with a graph.
 
@@ -200,6 +204,12 @@ def local_consistency(
         Auxiliary (non-sample) nodes, e.g. label nodes, are never evaluated. With
         ``"exclude"`` they also do not vote (they carry no fine-tuning label);
         with ``"vote"`` they vote with the label given to them.
+    missing_label : int, float or str, optional
+        A value that marks a missing label (e.g. ``-1``). Masked entries, NaN and
+        None are always missing (:func:`sip_theory._validation.known_labels`). A
+        node with a missing label stays in the graph, but it is never evaluated
+        and, having no label, never votes (as an auxiliary node under
+        ``"exclude"``).
 
     Returns
     -------
@@ -235,18 +245,25 @@ def local_consistency(
     (0.75, 1)
     >>> float(local_consistency([(0, 1), (0, 2)], [0, 0, 1], ties="random").value)
     0.5
+
+    Node 3's label is missing: node 2 is then voted by nodes 0 and 1 alone.
+
+    >>> r = local_consistency(edges, [0, 0, 0, -1], missing_label=-1)
+    >>> float(r.value), r.n_evaluated, r.n_unlabeled
+    (1.0, 3, 1)
     """
     check_one_of(ties, TIE_POLICIES, name="ties")
     check_one_of(isolated, ISOLATED_POLICIES, name="isolated")
     check_one_of(vote, VOTE_POLICIES, name="vote")
-    lg = prepare_labels(graph, labels, auxiliary=auxiliary)
+    lg = prepare_labels(graph, labels, auxiliary=auxiliary, missing_label=missing_label,
+                        allow_missing=True)
     n = lg.graph.n_nodes
     s = _sample_weights(weights, lg)
     target, source, w = lg.arcs(voters=auxiliary, weighted=(vote == "weight"))
     credit, has_vote, status, _ = majority_credit(
         n, target, lg.codes[source], w, lg.codes, lg.n_classes, ties
     )
-    sample = lg.sample
+    sample = lg.labelled
     iso = sample & ~has_vote
     evaluated = sample.copy()
     if isolated == "exclude":
@@ -267,4 +284,5 @@ def local_consistency(
         isolated=isolated,
         vote=vote,
         auxiliary=auxiliary,
+        n_unlabeled=int((lg.sample & (lg.codes < 0)).sum()),
     )
