@@ -217,6 +217,10 @@ def build_cases():
         "clique_purity_no_ft": lambda: T.clique_purity([0, 1], [5, 6]),
         "tube": lambda: T.boundary_tube_estimate(0.1, 1.0, 1.0, mean_degree=3.0),
         "lc": lambda: T.local_consistency(E2, Y2),
+        "lc_concentration": lambda: T.lc_concentration(E2, n_nodes=4),
+        "lc_concentration_empty": lambda: T.lc_concentration(empty(4), isolated="wrong"),
+        "lc_concentration_generative": lambda: T.lc_concentration_generative(
+            100, 3, exceed_prob=0.01),
         "lc_isolated": lambda: T.local_consistency(E5 + [(1, 2)], Y5),
         "lc_empty": lambda: T.local_consistency(empty(4), Y2),
         "lc_per_node": (lambda: T.local_consistency(E5 + [(1, 2)], Y5), {"per_node": True}),
@@ -297,6 +301,8 @@ KEYS = {
     "TubeEstimate": ("area boundary_length constant local_consistency mean_degree radius "
                      "reference ties tube_fraction value"),
     "LocalConsistencyResult": _LC,
+    "LCConcentration": ("crude_half_width crude_sum_sq delta exceed_prob half_width max_degree "
+                        "n_evaluated setting sum_sq"),
     "PermissibilityReport": ("attainability loss optimum_exists params permissible reason "
                              "recovery_below_level reference threshold verdict witness_loss"),
     "Threshold": "loss_level metric per_anchor radius reference",

@@ -8,6 +8,9 @@ Definitions follow McDermott et al., "Structure-inducing pre-training"
   Theorem 1), :func:`edge_homophily`, :func:`node_homophily`,
   :func:`class_insensitive_homophily`, :func:`adjusted_homophily`,
   :func:`label_informativeness`, :func:`dirichlet_energy`.
+* Concentration of empirical LC (McDiarmid): :func:`lc_concentration` (fixed
+  graph, independent labels), :func:`lc_concentration_generative` (independent
+  node variables, a degree cap), both giving :class:`LCConcentration`.
 * Theorem 1: :func:`recovery_margin`, :class:`RadiusMajorityVote`,
   :func:`check_theorem1`; off its premise, :func:`robust_theorem1` (the
   radius vote within proved bounds of LC when G_PT is almost realized).
@@ -43,6 +46,7 @@ from ._bounds import (
     spectral_probe_bound,
     spectral_probe_error,
 )
+from ._concentration import LCConcentration, lc_concentration, lc_concentration_generative
 from ._corollaries import (
     CliquePurity,
     TubeEstimate,
@@ -94,6 +98,7 @@ __all__ = [
     "Derivation",
     "IdentityCheck",
     "KNNvsLC",
+    "LCConcentration",
     "LocalConsistencyResult",
     "MultiSimilarityPerAnchor",
     "MultiSimilaritySpec",
@@ -125,6 +130,8 @@ __all__ = [
     "is_permissible",
     "knn_vs_lc",
     "label_informativeness",
+    "lc_concentration",
+    "lc_concentration_generative",
     "linear_separability",
     "local_consistency",
     "mean_classifier_bound",
