@@ -221,6 +221,8 @@ def build_cases():
         "lc_concentration_empty": lambda: T.lc_concentration(empty(4), isolated="wrong"),
         "lc_concentration_generative": lambda: T.lc_concentration_generative(
             100, 3, exceed_prob=0.01),
+        "knn_vs_lc": lambda: T.knn_vs_lc(X4, E2, Y2, 1),
+        "knn_vs_lc_empty": lambda: T.knn_vs_lc(X4, empty(4), Y2, 1),
         "lc_isolated": lambda: T.local_consistency(E5 + [(1, 2)], Y5),
         "lc_empty": lambda: T.local_consistency(empty(4), Y2),
         "lc_per_node": (lambda: T.local_consistency(E5 + [(1, 2)], Y5), {"per_node": True}),
@@ -301,6 +303,8 @@ KEYS = {
     "TubeEstimate": ("area boundary_length constant local_consistency mean_degree radius "
                      "reference ties tube_fraction value"),
     "LocalConsistencyResult": _LC,
+    "KNNvsLC": ("bound isolated k knn_accuracy lc lower metric n_evaluated n_tied_at_k "
+                "n_unguaranteed ties upper weights"),
     "LCConcentration": ("crude_half_width crude_sum_sq delta exceed_prob half_width max_degree "
                         "n_evaluated setting sum_sq"),
     "PermissibilityReport": ("attainability loss optimum_exists params permissible reason "
