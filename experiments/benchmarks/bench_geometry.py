@@ -19,6 +19,12 @@ Part 2 (n = 100,000, d = 128, float32) runs ``geometry_report`` with graph and
 labels: link retrieval, graph recovery, the 3-NN and linear probes, LC on G and
 on the kNN graph, homophily, alignment/uniformity, RankMe and NC1/CDNV.
 
+Part 3 (the speed targets, n = 100,000, d = 128, float32, same run) times one blocked
+pass of the Gram matrix X X^T (the floor), faiss ``IndexFlatL2`` exact k-NN (when faiss
+is importable: ``pip install faiss-cpu``), ``geometry.knn`` and the part-2 report, and
+prints the ratios k-NN / faiss (target <= 1.25), report / one GEMM pass (target <= 3)
+and names the report's slowest stage (target: not the linear probe).
+
 Data (explicit seed): C = 20 classes with Gaussian centres in R^d; a sample is
 its class centre plus N(0, 1.2^2) noise; the graph links every sample to 8
 random samples of its class and 2 random samples of any class (about 10
@@ -151,6 +157,25 @@ elif case == "sk_trust":
     out["trustworthiness"] = float(trustworthiness(X, emb, n_neighbors=5))
 elif case == "ours_trust":
     out["trustworthiness"] = geo.neighborhood_preservation(X, emb, k=5).trustworthiness
+elif case == "gemm_pass":
+    # the floor: one blocked pass of X X^T in the engine's block size, nothing else
+    Xt = torch.from_numpy(X)
+    rows = geo.chunk_size_for(n)
+    buf = torch.empty((rows, n), dtype=Xt.dtype)
+    for r0 in range(0, n, rows):
+        r1 = min(r0 + rows, n)
+        torch.mm(Xt[r0:r1], Xt.T, out=buf[: r1 - r0])
+    out["rows_per_block"] = rows
+elif case == "faiss_knn":
+    import faiss
+    faiss.omp_set_num_threads(cfg["threads"])
+    index = faiss.IndexFlatL2(X.shape[1])
+    index.add(X)
+    dist, ind = index.search(X, cfg["k"] + 1)
+    out["mean_kth_distance"] = float(np.sqrt(np.maximum(dist[:, -1], 0)).mean())
+elif case == "ours_knn":
+    dist, _ = geo.knn(X, cfg["k"])
+    out["mean_kth_distance"] = float(np.asarray(dist[:, -1], dtype=np.float64).mean())
 elif case == "ours_report":
     rep = geo.geometry_report(X, g, y, progress=False)
     d = rep.to_dict()
@@ -192,7 +217,8 @@ def _mib(kib: float) -> float:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", type=int, choices=(1, 2), nargs="+", default=[1, 2])
+    ap.add_argument("--part", type=int, choices=(1, 2, 3), nargs="+", default=[1, 2, 3])
+    ap.add_argument("--k", type=int, default=10, help="part 3: neighbours per point")
     ap.add_argument("--n-small", type=int, default=8000)
     ap.add_argument("--n-large", type=int, default=100_000)
     ap.add_argument("--d", type=int, default=128)
@@ -206,7 +232,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     print(f"bench_geometry: python {platform.python_version()}, "
           f"{len(os.sched_getaffinity(0))} CPU(s), torch threads {args.threads}")
-    results: dict = {"config": vars(args), "part1": {}, "part2": {}}
+    results: dict = {"config": vars(args), "part1": {}, "part2": {}, "part3": {}}
     ok = True
     t_all = time.perf_counter()
     if 1 in args.part:
@@ -250,6 +276,47 @@ def main(argv=None) -> int:
         print("stages: " + ", ".join(f"{k} {v:.1f}s" for k, v in res["parts"].items()))
         print("values: " + ", ".join(f"{k} {v:.4g}" for k, v in res["values"].items()))
         ok &= res["wall_s"] < 600 and _mib(res["peak_rss_kib"]) < 4096
+    if 3 in args.part:
+        print(f"\nPart 3: speed targets at n={args.n_large}, d={args.d}, float32, "
+              f"k={args.k} (same run)")
+        base = {"n": args.n_large, "d": args.d, "dtype": "float32", "seed": args.seed,
+                "threads": args.threads, "k": args.k}
+        part3 = {}
+        for case in ("gemm_pass", "faiss_knn", "ours_knn"):
+            try:
+                part3[case] = run_case({**base, "case": case})
+            except RuntimeError as exc:
+                if case != "faiss_knn" or "No module named 'faiss'" not in str(exc):
+                    raise
+                print("faiss is not installed (pip install faiss-cpu): its ratio is skipped")
+                continue
+            r = part3[case]
+            print(f"{case:<12} wall {r['wall_s']:7.1f} s, cpu {r['cpu_s']:7.1f} s, peak "
+                  f"{_mib(r['peak_rss_kib']):6.0f} MiB")
+        report = results["part2"] or run_case({**base, "case": "ours_report"})
+        gemm = part3["gemm_pass"]["wall_s"]
+        ratios = {"report_over_gemm": report["wall_s"] / gemm}
+        if "faiss_knn" in part3:
+            ratios["knn_over_faiss"] = part3["ours_knn"]["wall_s"] / part3["faiss_knn"]["wall_s"]
+            a = part3["ours_knn"]["values"]["mean_kth_distance"]
+            b = part3["faiss_knn"]["values"]["mean_kth_distance"]
+            ratios["kth_distance_rel_diff"] = abs(a - b) / b
+        stages = {k: v for k, v in report["parts"].items() if k not in ("total", "validate")}
+        slowest = max(stages, key=stages.get)
+        ratios["probe_over_sweep"] = stages.get("linear_probe", 0.0) / stages["sweep"]
+        print(f"report {report['wall_s']:.1f} s; stages: "
+              + ", ".join(f"{k} {v:.1f}s" for k, v in stages.items()))
+        if "knn_over_faiss" in ratios:
+            print(f"-> exact k-NN / faiss IndexFlatL2: {ratios['knn_over_faiss']:.2f} "
+                  f"(target <= 1.25); mean k-th distance differs by "
+                  f"{ratios['kth_distance_rel_diff']:.1e} (faiss computes in float32)")
+        print(f"-> full report / one GEMM pass: {ratios['report_over_gemm']:.2f} (target <= 3)")
+        print(f"-> slowest report stage: {slowest}; linear probe / sweep "
+              f"{ratios['probe_over_sweep']:.2f} (target: the probe is not the slowest)")
+        results["part3"] = {"cases": part3, "report": report, "ratios": ratios,
+                            "slowest_stage": slowest}
+        ok &= ratios["report_over_gemm"] <= 3 and slowest != "linear_probe" and \
+            ratios.get("knn_over_faiss", 0.0) <= 1.25
     from sip_theory._atomic import atomic_write_json
 
     atomic_write_json(args.out, results)
