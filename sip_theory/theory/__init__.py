@@ -17,7 +17,10 @@ Definitions follow McDermott et al., "Structure-inducing pre-training"
   and multi-similarity losses (derived with sympy by :func:`contrastive_margin_derivation` and
   :func:`multi_similarity_derivation`) and the exact objectives of a fixed embedding they
   bound, :func:`contrastive_margin_objective` and :func:`multi_similarity_objective`.
-* Depth: :func:`estimate_sphericity`.
+* Depth: :func:`estimate_sphericity`; sphericity 1 decided exactly by
+  :func:`unit_interval_recognition`, with the widest line realization
+  :func:`max_margin_line`; wide realizations in higher dimension,
+  :func:`max_margin_realization`.
 * Global bounds: :func:`spectral_probe_bound`, :func:`haochen_identity` (on
   :func:`spectral_contrastive_objective`),
   :func:`cheeger_easy_side`, :func:`mean_classifier_bound`,
@@ -59,6 +62,7 @@ from ._homophily import (
     node_homophily,
 )
 from ._local_consistency import LocalConsistencyResult, local_consistency
+from ._max_margin import MarginRealization, max_margin_realization
 from ._permissibility import (
     ContrastiveMarginSpec,
     MultiSimilarityPerAnchor,
@@ -81,6 +85,12 @@ from ._theorem1 import (
     recovery_margin,
 )
 from ._theorem1_check import Theorem1Check, check_theorem1
+from ._unit_interval import (
+    LineRealization,
+    UnitIntervalResult,
+    max_margin_line,
+    unit_interval_recognition,
+)
 
 __all__ = [
     "RobustTheorem1",
@@ -89,6 +99,8 @@ __all__ = [
     "CliquePurity",
     "ContrastiveMarginSpec",
     "Derivation",
+    "LineRealization",
+    "MarginRealization",
     "IdentityCheck",
     "LocalConsistencyResult",
     "MultiSimilarityPerAnchor",
@@ -103,6 +115,7 @@ __all__ = [
     "Theorem1Check",
     "Threshold",
     "TubeEstimate",
+    "UnitIntervalResult",
     "adjusted_homophily",
     "boundary_tube_estimate",
     "check_theorem1",
@@ -122,6 +135,8 @@ __all__ = [
     "label_informativeness",
     "linear_separability",
     "local_consistency",
+    "max_margin_line",
+    "max_margin_realization",
     "mean_classifier_bound",
     "multi_similarity_derivation",
     "multi_similarity_objective",
@@ -135,5 +150,6 @@ __all__ = [
     "spectral_embedding",
     "spectral_probe_bound",
     "spectral_probe_error",
+    "unit_interval_recognition",
     "voronoi_boundary_length",
 ]
