@@ -231,6 +231,12 @@ def build_cases():
         "threshold_cm": lambda: T.contrastive_margin_threshold(0.0, 1.0, 4),
         "threshold_ms": lambda: T.multi_similarity_threshold(2.0, 50.0, 0.5, 4),
         "sphericity": lambda: T.estimate_sphericity(E2, max_dim=2, n_restarts=1, max_steps=50),
+        "unit_interval": lambda: T.unit_interval_recognition(E20),
+        "unit_interval_claw": lambda: T.unit_interval_recognition([(0, 1), (0, 2), (0, 3)]),
+        "line": lambda: T.max_margin_line(E20),
+        "line_cliques": lambda: T.max_margin_line(E2),
+        "margin_line": lambda: T.max_margin_realization(E5, 1),
+        "margin_none": lambda: T.max_margin_realization([(0, 1), (0, 2), (0, 3)], 1),
         "theorem1": lambda: T.check_theorem1(X4, E2, Y2),
         "theorem1_isolated": lambda: T.check_theorem1(X5, E5, Y5),
         "theorem1_empty": lambda: T.check_theorem1(X4, empty(4), Y2),
@@ -311,6 +317,9 @@ KEYS = {
                              "recovery_below_level reference threshold verdict witness_loss"),
     "Threshold": "loss_level metric per_anchor radius reference",
     "SphericityEstimate": "certificate exact lower_bound radius trials upper_bound",
+    "UnitIntervalResult": "certificate is_unit_interval obstruction obstruction_nodes ordering",
+    "LineRealization": "max_linked min_unlinked ratio ratio_fraction",
+    "MarginRealization": "dim max_linked method min_unlinked optimal ratio realized",
     "Theorem1Check": ("identity_holds isolated local_consistency metric radius recovery "
                       "rnn_accuracy robust ties"),
     "RecoveryReport": ("best_f1 best_f1_radius margin max_linked metric min_unlinked "

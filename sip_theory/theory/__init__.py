@@ -22,7 +22,10 @@ Definitions follow McDermott et al., "Structure-inducing pre-training"
   and multi-similarity losses (derived with sympy by :func:`contrastive_margin_derivation` and
   :func:`multi_similarity_derivation`) and the exact objectives of a fixed embedding they
   bound, :func:`contrastive_margin_objective` and :func:`multi_similarity_objective`.
-* Depth: :func:`estimate_sphericity`.
+* Depth: :func:`estimate_sphericity`; sphericity 1 decided exactly by
+  :func:`unit_interval_recognition`, with the widest line realization
+  :func:`max_margin_line`; wide realizations in higher dimension,
+  :func:`max_margin_realization`.
 * Global bounds: :func:`spectral_probe_bound`, :func:`haochen_identity` (on
   :func:`spectral_contrastive_objective`),
   :func:`cheeger_easy_side`, :func:`mean_classifier_bound`,
@@ -66,6 +69,7 @@ from ._homophily import (
 )
 from ._knn_conditions import KNNvsLC, knn_vs_lc
 from ._local_consistency import LocalConsistencyResult, local_consistency
+from ._max_margin import MarginRealization, max_margin_realization
 from ._permissibility import (
     ContrastiveMarginSpec,
     MultiSimilarityPerAnchor,
@@ -88,6 +92,12 @@ from ._theorem1 import (
     recovery_margin,
 )
 from ._theorem1_check import Theorem1Check, check_theorem1
+from ._unit_interval import (
+    LineRealization,
+    UnitIntervalResult,
+    max_margin_line,
+    unit_interval_recognition,
+)
 
 __all__ = [
     "RobustTheorem1",
@@ -96,6 +106,8 @@ __all__ = [
     "CliquePurity",
     "ContrastiveMarginSpec",
     "Derivation",
+    "LineRealization",
+    "MarginRealization",
     "IdentityCheck",
     "KNNvsLC",
     "LCConcentration",
@@ -112,6 +124,7 @@ __all__ = [
     "Theorem1Check",
     "Threshold",
     "TubeEstimate",
+    "UnitIntervalResult",
     "adjusted_homophily",
     "boundary_tube_estimate",
     "check_theorem1",
@@ -134,6 +147,8 @@ __all__ = [
     "lc_concentration_generative",
     "linear_separability",
     "local_consistency",
+    "max_margin_line",
+    "max_margin_realization",
     "mean_classifier_bound",
     "multi_similarity_derivation",
     "multi_similarity_objective",
@@ -147,5 +162,6 @@ __all__ = [
     "spectral_embedding",
     "spectral_probe_bound",
     "spectral_probe_error",
+    "unit_interval_recognition",
     "voronoi_boundary_length",
 ]

@@ -21,6 +21,9 @@ from .._validation import check_embeddings
 from ._common import to_graph
 from ._derivations import contrastive_margin_derivation, multi_similarity_derivation
 from ._distances import DistanceBlocks
+from ._max_margin import max_margin_realization
+from ._sphericity import _lower_bound
+from ._unit_interval import max_margin_line, unit_interval_recognition
 
 __all__ = [
     "ContrastiveMarginSpec",
@@ -353,14 +356,15 @@ class PermissibilityReport(ToDictMixin):
     optimum_exists : bool or None
         Part (ii) for *this* level ell*: embeddings with loss below it exist (True,
         with a witness), provably cannot exist (False: every embedding's loss is
-        at least ell*), or undecided (None).
+        at least ell*; with ``dim`` given, every embedding in that dimension),
+        or undecided (None).
     permissible : bool or None
         True when part (i) holds and a witness is below ell*. None otherwise: when
         ell* is unreachable only the lemma's level is ruled out, not P1 with some
         other level, so no verdict of False is issued.
     reason : str
     witness_loss : float or None
-        Loss of the witness embedding used, if any.
+        Loss of the best witness embedding tried, if any.
     reference : str
     verdict : {"permissible", "level_unreachable", "undecided"}
         ``"level_unreachable"``: no embedding has loss below this ell* (the lemma
@@ -372,7 +376,14 @@ class PermissibilityReport(ToDictMixin):
         both), ``mean_loss_lower_bound`` (the mean over anchors of each anchor's
         smallest possible loss) and ``per_anchor_witness`` (the witness meeting
         every anchor's two levels, if any). Contrastive margin with ``mu_+ = 0``:
-        ``loss_lower_bound``.
+        ``loss_lower_bound``; with ``mu_+ > 0``: ``required_ratio`` (``mu_-/mu_+``:
+        a witness whose smallest unlinked over largest linked distance reaches it
+        has a rescaling with loss 0) and ``witnesses``, per witness tried its
+        ``dim``, that ``ratio`` and its best rescaled ``loss``; or
+        ``sphericity_lower_bound`` when ``dim`` is below it.
+    witness : ndarray or None
+        The points behind ``witness_loss`` (rescaled) when the verdict is
+        ``"permissible"``; not in ``to_dict``.
     """
 
     loss: str
@@ -386,6 +397,9 @@ class PermissibilityReport(ToDictMixin):
     reference: str
     verdict: str = "undecided"
     attainability: dict = field(default_factory=dict)
+    witness: np.ndarray | None = field(default=None, repr=False)
+
+    _to_dict_exclude = ("witness",)
 
 
 def _gram_witness(g) -> np.ndarray:
@@ -408,7 +422,80 @@ def _simplex_witness(g) -> np.ndarray:
     return np.eye(k)[comp]
 
 
-def is_permissible(loss_spec, graph, *, embeddings=None, dim: int | None = None
+_OPTIMIZED_MAX_DIM = 3  # optimized witnesses up to this dimension when ``dim`` is not given
+
+
+def _contrastive_witnesses(g, given, cluster, dim, seed):
+    """(name, points, dimension) in order of cost; the optimized ones are built only when
+    reached, so a graph decided by a cheap witness never runs the optimizer."""
+    yield from given
+    n = g.n_nodes
+    if cluster:
+        yield "cliques at points 1 apart on a line", _cluster_witness(g, 1.0), 1
+        return
+    rec = unit_interval_recognition(g)
+    if rec.is_unit_interval:
+        line = max_margin_line(g, recognition=rec)
+        yield (f"widest line realization (exact ratio {line.ratio_fraction[0]}/"
+               f"{line.ratio_fraction[1]})", line.positions[:, None], 1)
+    yield "Gram construction I + eps A (dimension n)", _gram_witness(g), n
+    top = min(_OPTIMIZED_MAX_DIM if dim is None else int(dim), n - 1)
+    for d in range(2, top + 1):
+        real = max_margin_realization(g, d, seed=seed)
+        yield f"optimized wide realization in R^{d}", real.embedding, d
+
+
+def _best_scale(linked, unlinked, mp, mn) -> float | None:
+    """The scale s minimizing sum (s d - mu_+)_+ over linked + sum (mu_- - s d)_+ over unlinked.
+
+    The sum is convex and piecewise linear in s, with breakpoints mu_+/d and mu_-/d;
+    its right slope starts at -sum of unlinked d and each breakpoint adds its d, so
+    the minimum is at the first breakpoint where the slope turns non-negative.
+    """
+    lk, uk = linked[linked > 0], unlinked[unlinked > 0]
+    points = np.concatenate([mp / lk, mn / uk])  # mu_+ = 0: linked slopes count from s = 0
+    weights = np.concatenate([lk, uk])
+    if not points.size:
+        return None
+    order = np.argsort(points, kind="stable")
+    slope = -uk.sum() + np.cumsum(weights[order])
+    k = int(np.searchsorted(slope, 0.0, side="left"))
+    return float(points[order[min(k, order.size - 1)]])
+
+
+def _best_scaled_loss(pts, g, mp, mn):
+    """The smallest loss over rescalings of pts (exact objective), its rounding bound and
+    the ratio min unlinked / max linked of pts on exact distances."""
+    n = g.n_nodes
+    dist = DistanceBlocks(pts).exact_block(slice(0, n))
+    adj = g.to_dense() > 0
+    off = ~np.eye(n, dtype=bool)
+    linked, unlinked = dist[adj & off], dist[~adj & off]
+    hi = float(linked.max()) if linked.size else -math.inf
+    lo = float(unlinked.min()) if unlinked.size else math.inf
+    ratio = lo / hi if hi > 0 else (math.inf if lo > 0 else 0.0)
+    scales = {1.0}
+    if hi > 0 and mp > 0:
+        scales.add(mp / hi)
+    if 0 < lo < math.inf:
+        scales.add(mn / lo)
+    opt = _best_scale(linked, unlinked, mp, mn)
+    if opt is not None:
+        scales.add(opt)
+    best = None
+    for sc in sorted(scales):
+        c = pts * sc
+        loss = contrastive_margin_objective(c, g, pos_margin=mp, neg_margin=mn)
+        if best is None or loss < best[0]:
+            best = (loss, c)
+    # each term is off by a few ulps of (d + mu_-), their mean by about M ulps more
+    m_pairs = n * (n - 1) // 2
+    dmax = float(DistanceBlocks(best[1]).exact_block(slice(0, n)).max()) if n else 0.0
+    slack = (m_pairs + 8) * 2.0**-52 * (dmax + mn)
+    return best[0], slack, ratio, best[1]
+
+
+def is_permissible(loss_spec, graph, *, embeddings=None, dim: int | None = None, seed=0
                    ) -> PermissibilityReport:
     """Decide, where possible, whether a structure-inducing loss is permissible for a graph.
 
@@ -423,9 +510,13 @@ def is_permissible(loss_spec, graph, *, embeddings=None, dim: int | None = None
         rescaled copy) is below ell*, part (ii) holds.
     dim : int, optional
         Embedding dimension available. Built-in witnesses: clusters on a line
-        (dimension 1) or on simplex vertices (dimension = number of cliques) and
-        the Gram construction (dimension n); those that need more than ``dim``
-        are not used.
+        (dimension 1) or on simplex vertices (dimension = number of cliques),
+        the widest line realization of a unit interval graph (dimension 1), the
+        Gram construction (dimension n) and, for the contrastive loss, optimized
+        wide realizations (:func:`max_margin_realization`) in dimensions 2 up to
+        ``dim`` (default 3); those that need more than ``dim`` are not used.
+    seed : int or numpy.random.Generator, default 0
+        For the optimized witnesses.
 
     Returns
     -------
@@ -439,9 +530,25 @@ def is_permissible(loss_spec, graph, *, embeddings=None, dim: int | None = None
     graph has ``L >= mu_-/M = 2 ell*`` (:func:`contrastive_zero_margin_lower_bound`),
     so Lemma 1's level is unreachable (``verdict="level_unreachable"``,
     ``optimum_exists=False``); that P1 fails with every other level is not
-    shown, so ``permissible`` is None. With pos_margin > 0 every graph is
-    permissible if the ratio ``mu_-/mu_+`` is small enough for the Gram witness
-    (linked distance sqrt(2 - 2 eps), unlinked sqrt 2, rescaled).
+    shown, so ``permissible`` is None.
+
+    Contrastive margin loss, pos_margin > 0: a point set x whose ratio
+    ``rho = min_unlinked d / max_linked d`` is at least ``mu_-/mu_+`` has a
+    rescaling with loss 0 (linked pairs within mu_+, unlinked beyond mu_-), so
+    the witnesses are realizations with a large rho, tried from the cheapest:
+    the widest line realization when G is a unit interval graph (its rho is the
+    largest on a line, :func:`max_margin_line`), the Gram construction (rho =
+    sqrt(2) / sqrt(2 - 2 eps), any graph) and optimized realizations in R^2,
+    R^3, ...; the search stops at the first witness that verifies. Each witness
+    is rescaled to the best scale (the loss is convex and piecewise linear in
+    the scale, minimized at a breakpoint), its loss evaluated on exact
+    distances, and it counts only if that loss is below ell* by more than a
+    bound on the loss's rounding. An undecided verdict therefore means no
+    witness was found, not that none exists. When ``dim`` is given (and no
+    ``embeddings``) below a certified lower bound on the sphericity (not a unit
+    interval graph for ``dim = 1``; an induced star K_{1,6}, K_{1,13},
+    K_{1,25} for 2, 3, 4), the verdict is ``"level_unreachable"``: a loss below
+    ell* would realize G in that dimension (Lemma 1).
 
     Multi-similarity: ell* is the mean level log 2 / (N max(alpha, beta)). Two
     necessary conditions are checked first. (a) Each anchor's two levels need
@@ -468,6 +575,9 @@ def is_permissible(loss_spec, graph, *, embeddings=None, dim: int | None = None
     >>> rep.verdict, round(rep.attainability["mean_loss_lower_bound"], 4), rep.attainability[
     ...     "max_positives"]
     ('level_unreachable', 0.1566, 2)
+    >>> rep = is_permissible(ContrastiveMarginSpec(1.0, 2.0), [(i, i + 1) for i in range(5)])
+    >>> rep.verdict, rep.witness_loss, rep.witness.ravel().tolist()  # P_6 on a line, exactly
+    ('permissible', 0.0, [0.0, 1.0, 2.0, 3.0, 4.0, 5.0])
     """
     spec = _spec_from(loss_spec)
     g = to_graph(graph, None if embeddings is None else np.asarray(embeddings).shape[0],
@@ -487,10 +597,7 @@ def is_permissible(loss_spec, graph, *, embeddings=None, dim: int | None = None
         m_pairs = n * (n - 1) // 2
         th = contrastive_margin_threshold(mp, mn, m_pairs)
         params = {"pos_margin": mp, "neg_margin": mn, "n_pairs": m_pairs}
-        if cluster:
-            witnesses.append(("cliques at points mu_- apart on a line",
-                              _cluster_witness(g, mn), 1))
-        elif mp == 0.0:
+        if mp == 0.0 and not cluster:
             bound = contrastive_zero_margin_lower_bound(g, neg_margin=mn)
             return PermissibilityReport(
                 spec.name, params, th, True, False, None,
@@ -499,35 +606,40 @@ def is_permissible(loss_spec, graph, *, embeddings=None, dim: int | None = None
                 "triangle inequality), so Lemma 1's level ell* is unreachable; whether P1 holds "
                 "with some other level is not decided",
                 None, _HADSELL, "level_unreachable", {"loss_lower_bound": bound})
-        else:
-            witnesses.append(("Gram construction I + eps A (dimension n)", _gram_witness(g), n))
-        best = None
-        for name, pts, need in witnesses:
+        required = mn / mp if mp > 0 else math.inf
+        if dim is not None and embeddings is None:
+            low, why = _lower_bound(g)
+            if int(dim) < low:
+                return PermissibilityReport(
+                    spec.name, params, th, True, False, None,
+                    f"no point set in R^{int(dim)} realizes the graph (it {why}), and a loss "
+                    "below ell* would realize it (Lemma 1), so ell* is unreachable in this "
+                    "dimension (P1 with some other level is not decided)",
+                    None, _HADSELL, "level_unreachable",
+                    {"required_ratio": required, "sphericity_lower_bound": low})
+        tried: dict = {}
+        best = None  # (name, loss, rounding bound, rescaled points)
+        for name, pts, need in _contrastive_witnesses(g, witnesses, cluster, dim, seed):
             if dim is not None and need > dim and name != "the given embeddings":
                 continue
-            cands = [pts]
-            dist = DistanceBlocks(pts).exact_block(slice(0, n))
-            adj = g.to_dense() > 0
-            off = ~np.eye(n, dtype=bool)
-            linked = dist[adj & off]
-            unlinked = dist[~adj & off]
-            if linked.size and linked.max() > 0:
-                cands.append(pts * (mp / linked.max()))
-            if unlinked.size and unlinked.min() > 0:
-                cands.append(pts * (mn / unlinked.min()))
-            for c in cands:
-                loss = contrastive_margin_objective(c, g, pos_margin=mp, neg_margin=mn)
-                if best is None or loss < best[1]:
-                    best = (name, loss)
-        if best is not None and best[1] < th.loss_level:
+            loss, slack, ratio, scaled = _best_scaled_loss(pts, g, mp, mn)
+            tried[name] = {"dim": int(need), "ratio": ratio, "loss": loss}
+            if best is None or loss < best[1]:
+                best = (name, loss, slack, scaled)
+            if loss + slack < th.loss_level:
+                break
+        att = {"required_ratio": required, "witnesses": tried}
+        if best is not None and best[1] + best[2] < th.loss_level:
             return PermissibilityReport(
                 spec.name, params, th, True, True, True,
-                f"witness ({best[0]}, possibly rescaled) has loss {best[1]:.6g} < ell*",
-                best[1], _HADSELL, "permissible")
+                f"witness ({best[0]}, best rescaling) has loss {best[1]:.6g} < ell* (by more "
+                f"than its rounding bound {best[2]:.1e})",
+                best[1], _HADSELL, "permissible", att, best[3])
         return PermissibilityReport(
             spec.name, params, th, True, None, None,
-            "no witness below ell* found; existence undecided (try estimate_sphericity or a "
-            "trained embedding)", None if best is None else best[1], _HADSELL)
+            "no witness below ell* found (tried: " + ", ".join(tried) + "); zero loss needs a "
+            f"realization with min unlinked / max linked distance >= mu_-/mu_+ = {required:.6g}; "
+            "existence undecided", None if best is None else best[1], _HADSELL, "undecided", att)
 
     a, b, t = float(spec.alpha), float(spec.beta), float(spec.threshold)
     th = multi_similarity_threshold(a, b, t, n)
@@ -556,7 +668,7 @@ def is_permissible(loss_spec, graph, *, embeddings=None, dim: int | None = None
         if ok and att["per_anchor_witness"] is None:
             att["per_anchor_witness"] = name
         if best is None or terms.mean < best[0]:
-            best = (terms.mean, name)
+            best = (terms.mean, name, pts)
     region = (f"; the witness ({att['per_anchor_witness']}) meets every anchor's two levels, so "
               "embeddings realizing G through the per-anchor lemma exist"
               if att["per_anchor_witness"] else "")
@@ -572,7 +684,7 @@ def is_permissible(loss_spec, graph, *, embeddings=None, dim: int | None = None
         return PermissibilityReport(
             spec.name, params, th, True, True, True,
             f"witness ({best[1]}) has mean loss {best[0]:.6g} < ell*", best[0], _WANG,
-            "permissible", _public(att))
+            "permissible", _public(att), best[2])
     return PermissibilityReport(
         spec.name, params, th, True, None, None,
         "no witness has mean loss below ell*; existence undecided" + region,

@@ -2,12 +2,15 @@
 
 The sphericity of a graph is the smallest dimension d in which it is the
 unit-ball (radius) graph of some point set. Computing it is hard in general; we
-estimate it from above by optimizing a margin loss in d = 1, 2, ... and
+estimate it from above by optimizing a margin loss in d = 2, 3, ... and
 reporting the first dimension whose optimum recovers the graph exactly, and
-from below by certificates: a chordless cycle of length >= 4 or an induced claw
-rules out dimension 1 (a unit interval graph), and an induced star K_{1,k}
-rules out every dimension whose kissing configuration is smaller (k >= 6: no
-radius graph in the plane; k >= 13: none in R^3; k >= 25: none in R^4).
+from below by certificates. Dimension 1 is decided exactly: a graph has
+sphericity 1 iff it is a unit interval graph, recognized with a certificate
+either way (:mod:`sip_theory.theory._unit_interval`: a proper interval
+ordering and a line realization, or an induced claw, net, tent or chordless
+cycle of length >= 4). An induced star K_{1,k} rules out every dimension whose
+kissing configuration is smaller (k >= 6: no radius graph in the plane;
+k >= 13: none in R^3; k >= 25: none in R^4).
 
 Sphericity is about Euclidean distance: the radius graph of points in R^D
 under the ambient Euclidean distance has sphericity at most D, but a radius
@@ -27,6 +30,7 @@ from .._serialization import ToDictMixin
 from .._validation import as_generator, check_positive_int
 from ._common import to_graph
 from ._theorem1 import recovery_margin
+from ._unit_interval import max_margin_line, unit_interval_recognition
 
 __all__ = ["SphericityEstimate", "estimate_sphericity"]
 
@@ -44,8 +48,9 @@ class SphericityEstimate(ToDictMixin):
         1; 2 when the graph is certified not to be a unit interval graph; 3, 4 or
         5 when a node has 6, 13 or 25 pairwise unlinked neighbours.
     trials : list of dict
-        One per optimized (component, dimension): ``component, n_nodes, dim,
-        realized, margin, min_violations, steps``.
+        One per solved (component, dimension): ``component, n_nodes, dim,
+        realized, margin, min_violations, steps, method`` (``"unit interval
+        line"``: the exact line realization, 0 steps; ``"optimizer"``).
     embedding : ndarray or None
         Realizing points in ``upper_bound`` dimensions.
     radius : float or None
@@ -107,32 +112,14 @@ def _star_bound(g) -> tuple[int, str] | None:
                    f"in R^{d}")
 
 
-def _lower_bound(g) -> tuple[int, str]:
-    import networkx as nx
-
+def _lower_bound(g, rec=None) -> tuple[int, str]:
     if g.n_edges == 0 or g.is_cluster_graph():
         return 1, "cluster graph (sphericity 1)"
     star = _star_bound(g)
     if star is not None:
         return star
-    nxg = g.to_networkx()
-    if not nx.is_chordal(nxg):
-        return 2, "has a chordless cycle of length >= 4, so it is not an interval graph"
-    for v in range(g.n_nodes):
-        nb = g.neighbors(v).tolist()
-        if len(nb) < 3:
-            continue
-        sub = g.subgraph(nb).to_dense() > 0
-        # an independent set of size 3 among the neighbours is an induced claw
-        k = len(nb)
-        for a in range(k):
-            for b in range(a + 1, k):
-                if sub[a, b]:
-                    continue
-                for c in range(b + 1, k):
-                    if not sub[a, c] and not sub[b, c]:
-                        return 2, "has an induced claw K_{1,3}, so it is not a unit interval graph"
-    return 1, "no certificate against dimension 1"
+    rec = unit_interval_recognition(g) if rec is None else rec
+    return (1 if rec.is_unit_interval else 2), rec.certificate
 
 
 def _initial(g, dim, rng, restart):
@@ -200,7 +187,9 @@ def estimate_sphericity(
 ) -> SphericityEstimate:
     """Estimate the sphericity (smallest unit-ball dimension) of a graph by optimization.
 
-    For d = 1, 2, ..., ``max_dim`` points in R^d are fitted to the graph by
+    A connected component that is a unit interval graph gets its exact
+    realization on a line (:func:`max_margin_line`); for any other component,
+    which then needs d >= 2, points in R^d, d = 2, ..., ``max_dim``, are fitted by
     minimizing the squared-hinge margin loss
     mean_E (d_ij - (1 - margin))_+^2 + mean_{not E} ((1 + margin) - d_ij)_+^2 with
     Adam (torch), from a spectral start and random restarts; the first d whose
@@ -229,7 +218,9 @@ def estimate_sphericity(
     Notes
     -----
     The result is an upper bound (a witness exists in that dimension) unless it
-    meets the lower bound. Disjoint cliques have sphericity 1 (cliques at
+    meets the lower bound; sphericity 1 is always decided (``exact`` is True
+    when it is 1, and a lower bound of 2 comes with an obstruction when it is
+    not). Disjoint cliques have sphericity 1 (cliques at
     points far apart on a line), cycles of length >= 4 and grids 2, and the
     r-neighbour graph of points in R^D (in particular on a d-manifold embedded
     in R^D) *under the ambient Euclidean distance* at most D, the points being a
@@ -248,13 +239,21 @@ def estimate_sphericity(
     (1, True)
     >>> estimate_sphericity([(0, i) for i in range(1, 8)], max_dim=2).lower_bound  # K_{1,7}
     3
+    >>> est = estimate_sphericity([(i, i + 1) for i in range(29)])  # the path P_30: exact, no fit
+    >>> est.upper_bound, est.exact, est.trials[0]["method"]
+    (1, True, 'unit interval line')
+    >>> net = [(0, 1), (1, 2), (0, 2), (0, 3), (1, 4), (2, 5)]  # a triangle, a leaf at each corner
+    >>> est = estimate_sphericity(net, max_dim=1)
+    >>> est.lower_bound, est.upper_bound, est.certificate[:22]
+    (2, None, 'has an induced net on ')
     """
     g = to_graph(graph)
     max_dim = check_positive_int(max_dim, name="max_dim")
     n_restarts = check_positive_int(n_restarts, name="n_restarts")
     max_steps = check_positive_int(max_steps, name="max_steps")
     rng = as_generator(seed)
-    lower, cert = _lower_bound(g)
+    rec = unit_interval_recognition(g)
+    lower, cert = _lower_bound(g, rec)
     n = g.n_nodes
     trials = []
     _, comp = g.connected_components()
@@ -266,7 +265,20 @@ def estimate_sphericity(
         if sub.n_edges == sub.n_nodes * (sub.n_nodes - 1) // 2:
             pieces.append((nodes, np.zeros((nodes.size, 1)), 1))  # a clique: one point
             continue
-        sub_lower, _ = _lower_bound(sub)
+        sub_rec = unit_interval_recognition(sub)
+        if sub_rec.is_unit_interval:  # exact: the widest line realization, radius 1
+            line = max_margin_line(sub, recognition=sub_rec)
+            x = line.positions[:, None] * (2.0 / (line.max_linked + line.min_unlinked))
+            rep = recovery_margin(x, sub)
+            trials.append({"component": c, "n_nodes": int(nodes.size), "dim": 1,
+                           "realized": rep.realized, "margin": float(rep.margin),
+                           "min_violations": int(rep.min_violations), "steps": 0,
+                           "method": "unit interval line"})
+            if not rep.realized or not rep.max_linked < 1.0 <= rep.min_unlinked:
+                raise RuntimeError("estimate_sphericity: the line realization failed to verify")
+            pieces.append((nodes, x, 1))
+            continue
+        sub_lower, _ = _lower_bound(sub, sub_rec)
         found = None
         for dim in range(sub_lower, max_dim + 1):
             best = None
@@ -282,7 +294,8 @@ def estimate_sphericity(
             _, rep, x, steps = best
             trials.append({"component": c, "n_nodes": int(nodes.size), "dim": dim,
                            "realized": rep.realized, "margin": float(rep.margin),
-                           "min_violations": int(rep.min_violations), "steps": int(steps)})
+                           "min_violations": int(rep.min_violations), "steps": int(steps),
+                           "method": "optimizer"})
             if rep.realized:
                 found = (x / rep.radius, dim)
                 break

@@ -373,3 +373,94 @@ def test_zero_positive_margin_verdict_says_only_the_level_is_unreachable():
     assert rep.permissible is None  # P1 with some other level is not decided
     assert rep.verdict == "level_unreachable"
     assert "ell*" in rep.reason and "not decided" in rep.reason
+
+
+# ------------------------- issue 13 (beyond the paper): wide realizations as witnesses
+def _loss_by_definition(x, edges, n, mp, mn):
+    """All-pairs contrastive margin loss, by loops over pairs with math.dist."""
+    linked = {tuple(sorted(e)) for e in edges}
+    total = 0.0
+    for i in range(n):
+        for j in range(i + 1, n):
+            d = math.dist(x[i], x[j])
+            total += max(d - mp, 0.0) if (i, j) in linked else max(mn - d, 0.0)
+    return total / (n * (n - 1) / 2)
+
+
+_P6 = [(i, i + 1) for i in range(5)]
+_C12 = [(i, (i + 1) % 12) for i in range(12)]
+
+
+@pytest.mark.parametrize("edges, n, mp, mn", [(_P6, 6, 1.0, 1.5), (_P6, 6, 1.0, 2.0),
+                                              (_C12, 12, 1.0, 1.5)])
+def test_issue13_cases_are_decided_with_a_verified_witness(edges, n, mp, mn):
+    # these three came back "undecided" before the wide realizations (the Gram witness's ratio
+    # sqrt 2 / sqrt(2 - 2 eps) is below mu_-/mu_+); the truth, by hand: P_6 at 0, 1, ..., 5 has
+    # linked distance 1 and unlinked >= 2; the regular 12-gon with unit sides has unlinked
+    # distances >= 1 / (2 sin(pi/12)) = 1.93 > 1.5; both have loss 0 after rescaling
+    rep = is_permissible(ContrastiveMarginSpec(mp, mn), SampleGraph.from_edges(edges, n_nodes=n))
+    assert rep.verdict == "permissible" and rep.permissible is True and rep.optimum_exists
+    level = (mn - mp) / (2 * n * (n - 1) / 2)
+    assert rep.threshold.loss_level == pytest.approx(level)
+    x = rep.witness.tolist()
+    loss = _loss_by_definition(x, edges, n, mp, mn)
+    assert loss == pytest.approx(rep.witness_loss, abs=1e-12) and loss < level
+    assert radius_graph(rep.witness, (mp + mn) / 2) == SampleGraph.from_edges(edges, n_nodes=n)
+    assert rep.witness.shape[1] <= 2  # a low-dimensional witness, not the Gram one
+    if n == 6:  # the exact line optimum: integer positions, loss exactly 0
+        assert rep.witness_loss == 0.0 and rep.attainability["witnesses"] == {
+            "widest line realization (exact ratio 2/1)": {"dim": 1, "ratio": 2.0, "loss": 0.0}}
+
+
+def test_regular_12_gon_is_a_witness_by_hand():
+    # the mathematical check of the C_12 verdict, independent of the library's optimizer
+    k = np.arange(12)
+    x = np.c_[np.cos(2 * np.pi * k / 12), np.sin(2 * np.pi * k / 12)] / (2 * math.sin(math.pi / 12))
+    assert _loss_by_definition(x.tolist(), _C12, 12, 1.0 + 1e-12, 1.5) == 0.0
+    second = math.dist(x[0], x[2])
+    assert second == pytest.approx(2 * math.cos(math.pi / 12)) and second > 1.5
+
+
+def test_one_ulp_above_the_line_ratio_is_still_below_the_level():
+    # P_6's best line ratio is exactly 2: at mu_- one ulp above 2 * mu_+ the line witness has a
+    # positive loss (two ulps per second-neighbour pair, over M = 15 pairs), far below ell*
+    mn = math.nextafter(2.0, 3.0)
+    rep = is_permissible(ContrastiveMarginSpec(1.0, mn), _P6)
+    assert rep.verdict == "permissible"
+    assert 0.0 < rep.witness_loss < 1e-15 < rep.threshold.loss_level
+
+
+@pytest.mark.parametrize("edges, dim, low", [
+    (_C12, 1, 2),  # a hole: not a unit interval graph
+    ([(0, 1), (0, 2), (0, 3)], 1, 2),  # the claw
+    ([(0, i) for i in range(1, 7)], 2, 3),  # K_{1,6}: six directions pairwise > 60 degrees
+])
+def test_dimension_below_the_sphericity_makes_the_level_unreachable(edges, dim, low):
+    rep = is_permissible(ContrastiveMarginSpec(1.0, 1.2), edges, dim=dim)
+    assert rep.verdict == "level_unreachable" and rep.optimum_exists is False
+    assert rep.permissible is None and rep.attainability["sphericity_lower_bound"] == low
+    # the same graph is permissible once the dimension allows a wide enough realization
+    assert is_permissible(ContrastiveMarginSpec(1.0, 1.2), edges, dim=low).verdict == "permissible"
+
+
+@settings(max_examples=25, deadline=None)
+@given(sample_graphs(min_nodes=2, max_nodes=7), st.integers(0, 2**16), st.floats(0.1, 3),
+       st.floats(1.0001, 4))
+def test_best_rescaling_beats_every_scale_on_a_grid(g, seed, mp, ratio):
+    # the reported loss of a given embedding is the minimum over its rescalings: never above
+    # the loss at any scale of a fine grid (computed from the definition)
+    mn = mp * ratio
+    n = g.n_nodes
+    x = np.random.default_rng(seed).standard_normal((n, 2))
+    rep = is_permissible(ContrastiveMarginSpec(mp, mn), g, embeddings=x, dim=1)
+    given = rep.attainability["witnesses"]["the given embeddings"]["loss"]
+    # the loss at 2000 scales from the definition: distances once, each scale in one pass
+    iu, ju = np.triu_indices(n, 1)
+    d = np.sqrt(((x[iu] - x[ju]) ** 2).sum(1))
+    linked = (g.to_dense() > 0)[iu, ju]
+    s = np.geomspace(1e-3, 1e3, 2000)[:, None]
+    grid = np.where(linked, np.maximum(s * d - mp, 0), np.maximum(mn - s * d, 0)).mean(1)
+    assert given <= grid.min() + 1e-12
+    if rep.verdict == "permissible":
+        assert contrastive_margin_objective(rep.witness, g, pos_margin=mp, neg_margin=mn) < (
+            rep.threshold.loss_level)

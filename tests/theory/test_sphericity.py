@@ -5,8 +5,8 @@ import numpy as np
 from hypothesis import given, settings
 
 from sip_theory.graphs import SampleGraph, radius_graph
-from sip_theory.testing import cluster_graphs
-from sip_theory.theory import estimate_sphericity
+from sip_theory.testing import cluster_graphs, sample_graphs
+from sip_theory.theory import estimate_sphericity, unit_interval_recognition
 
 
 @settings(max_examples=8, deadline=None)
@@ -29,12 +29,12 @@ def test_grid_has_sphericity_two():
 
 def test_claw_lower_bound_two():
     est = estimate_sphericity([(0, 1), (0, 2), (0, 3)], seed=0)
-    assert est.lower_bound == 2 and est.upper_bound == 2
+    assert est.lower_bound == 2 and est.upper_bound == 2 and "claw" in est.certificate
 
 
 def test_path_realized_in_one_dimension():
     est = estimate_sphericity(SampleGraph.from_networkx(nx.path_graph(8)), seed=0)
-    assert est.upper_bound == 1
+    assert est.upper_bound == 1 and est.exact
 
 
 def test_realizing_embedding_is_returned_and_recovers_graph():
@@ -82,3 +82,37 @@ def test_geodesic_radius_graph_of_a_planar_manifold_needs_three_dimensions():
     # ones 2 (0.9) sin(2 pi/7) = 1.41
     wheel = [(0, i) for i in range(1, k + 1)] + [(i, i % k + 1) for i in range(1, k + 1)]
     assert radius_graph(pts, 1.0) == SampleGraph.from_edges(wheel)
+
+
+# ------------------------------------------- issue 13: sphericity 1 decided exactly
+_NET = [(0, 1), (1, 2), (0, 2), (0, 3), (1, 4), (2, 5)]
+_TENT = [(0, 1), (1, 2), (0, 2), (0, 3), (1, 3), (1, 4), (2, 4), (2, 5), (0, 5)]
+
+
+def test_net_and_tent_are_certified_above_one():
+    # chordal and claw-free, so the earlier certificates (holes, claws) missed them
+    for edges, name in ((_NET, "net"), (_TENT, "tent")):
+        est = estimate_sphericity(edges, max_dim=2, seed=0)
+        assert est.lower_bound == 2 and f"induced {name}" in est.certificate
+        assert est.upper_bound == 2 and est.exact
+
+
+def test_long_path_is_exactly_one_without_the_optimizer():
+    est = estimate_sphericity(SampleGraph.from_networkx(nx.path_graph(60)), max_dim=1)
+    assert (est.lower_bound, est.upper_bound, est.exact) == (1, 1, True)
+    assert [t["method"] for t in est.trials] == ["unit interval line"]
+    assert radius_graph(est.embedding, est.radius) == SampleGraph.from_networkx(nx.path_graph(60))
+
+
+@settings(max_examples=40, deadline=None)
+@given(sample_graphs(min_nodes=1, max_nodes=9))
+def test_sphericity_one_iff_unit_interval(g):
+    # max_dim = 1: the estimate is exactly 1 for a unit interval graph (with a realization that
+    # rebuilds the graph) and never 1 otherwise (lower bound >= 2 and no upper bound)
+    est = estimate_sphericity(g, max_dim=1, seed=0)
+    if unit_interval_recognition(g).is_unit_interval:
+        assert est.exact and est.upper_bound == 1
+        if g.n_nodes >= 2:
+            assert radius_graph(est.embedding, est.radius) == g
+    else:
+        assert est.lower_bound >= 2 and est.upper_bound is None and not est.exact
