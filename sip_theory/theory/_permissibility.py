@@ -534,7 +534,7 @@ def is_permissible(loss_spec, graph, *, embeddings=None, dim: int | None = None,
 
     Contrastive margin loss, pos_margin > 0: a point set x whose ratio
     ``rho = min_unlinked d / max_linked d`` is at least ``mu_-/mu_+`` has a
-    rescaling with loss 0 (linked pairs within mu_+, unlinked beyond mu_-), so
+    rescaling with loss 0 (linked pairs within ``mu_+``, unlinked beyond ``mu_-``), so
     the witnesses are realizations with a large rho, tried from the cheapest:
     the widest line realization when G is a unit interval graph (its rho is the
     largest on a line, :func:`max_margin_line`), the Gram construction (rho =
