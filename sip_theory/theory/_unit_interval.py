@@ -203,8 +203,8 @@ def unit_interval_recognition(graph) -> UnitIntervalResult:
     a graph is a unit interval graph iff it has no induced claw, net, tent or
     chordless cycle of length >= 4 (Wegner 1967; Roberts 1969 for claw-free
     interval graphs); the obstruction is searched for and returned. Work is
-    O(n (n + m)) for the sweeps and polynomial (at most O(n^6) on dense graphs,
-    far less in practice) for the obstruction search.
+    O(n^2) per sweep (partition refinement over lists) and polynomial for the
+    obstruction search (at most O(n^6), for nets and tents in dense graphs).
 
     Examples
     --------
@@ -357,8 +357,9 @@ def max_margin_line(graph, *, recognition: UnitIntervalResult | None = None) -> 
     simple cycle with k linked and l unlinked arcs has k + l <= n, so the optimum
     is min k/l over cycles: one of the fractions k/l with k + l <= n. It is found
     by bisection over those fractions, each step an exact integer Bellman-Ford
-    run, whose potentials at the optimum p/q are the returned positions
-    (linked distances <= q, unlinked >= p, both recomputed over all pairs).
+    run on O(n) arcs (O(n^2) work), whose potentials at the optimum p/q are the
+    returned positions (linked distances <= q, unlinked >= p, both recomputed
+    over all pairs).
 
     Why the optimum over all point sets on a line: sorting any realization
     gives a proper interval ordering (a node between two linked ones is nearer
