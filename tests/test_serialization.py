@@ -281,7 +281,7 @@ _LC_CMP = ("classes edge_homophily_embedding edge_homophily_graph gap isolated k
 _LC = ("auxiliary isolated n_evaluated n_isolated n_tied n_unique n_unlabeled n_wrong ties "
        "value vote")
 _SPLIT = ("n_pt_edges n_pt_isolated n_test_edges n_val_edges pt_graph_hash seed test_edges "
-          "test_edges_sha256 test_fraction val_edges val_edges_sha256 val_fraction")
+          "test_edges_sha256 test_fraction val_edges val_edges_sha256 val_fraction keep_every_node")
 #: the keys of each class's to_dict (those it had before the mixin)
 KEYS = {
     "LinkRetrievalResult": _RETRIEVAL,
