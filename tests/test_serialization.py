@@ -339,6 +339,7 @@ KEYS = {
     "TrainerConfig": ("anchors batch_size betas checkpoint_every checkpoint_path device epochs eps "
                       "eval_every grad_clip lambda_si lr max_steps mixed_precision "
                       "n_masked_copies negatives progress sampler seed si_loss si_loss_kwargs "
+                      "positives k_pos k_neg band_metric "
                       "weight_decay"),
     "TransformerConfig": ("attention_dropout cls_token_id dropout ffn_size hidden_size init_std "
                           "kernel layer_norm_eps mask_token_id max_len n_heads n_layers n_special "

@@ -18,6 +18,7 @@ from .._serialization import ToDictMixin
 from .._validation import check_one_of
 from ..graphs import as_sample_graph
 from ..losses import ContrastiveMarginLoss, CountingLoss, GraphPairSampler, get_loss
+from ..losses._samplers import NEGATIVE_MODES, NEGATIVE_POOLS, POSITIVE_MODES
 from ._layers import set_dropout_generator
 
 __all__ = ["SIPTTrainer", "TrainerConfig"]
@@ -28,6 +29,10 @@ _PRECISIONS = (None, "bf16", "fp16")
 # config fields that may differ between a checkpoint and the trainer resuming it
 _RESUMABLE_DIFF = {"epochs", "max_steps", "progress", "checkpoint_path", "checkpoint_every",
                    "eval_every", "device"}
+# fields added after checkpoints were first written: a checkpoint without one had the default
+_LATER_FIELDS = {"positives": "uniform", "k_pos": None, "k_neg": None,
+                 "band_metric": "euclidean"}
+_BAND_METRICS = ("euclidean", "sqeuclidean", "cosine", "dot")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -46,7 +51,23 @@ class TrainerConfig(ToDictMixin):
         ``"paper"``: each anchor gets one uniform neighbour and one uniform
         non-neighbour per epoch. ``"all_pairs"``: every pair of the batch,
         labelled by the induced subgraph.
-    negatives : {"global", "component"}, default "global"
+    negatives : {"global", "component", "two_hop", "knn_band"}, default "global"
+        How the ``"paper"`` sampler draws an anchor's negative
+        (:class:`~sip_theory.losses.GraphPairSampler`): uniformly among all
+        non-neighbours (the paper), within the anchor's component, at graph
+        distance exactly 2 (SPECTER's hard negatives) or from the ``k_neg`` rank
+        band of the band embedding (SciNCL). ``"all_pairs"`` needs a pool
+        (``"global"`` or ``"component"``).
+    positives : {"uniform", "weighted", "knn_band"}, default "uniform"
+        How the ``"paper"`` sampler draws an anchor's positive: a uniform
+        neighbour (the paper), a neighbour in proportion to its edge weight, or a
+        node of the ``k_pos`` rank band of the band embedding (SciNCL; linked or
+        not). ``"all_pairs"`` needs ``"uniform"``.
+    k_pos, k_neg : (int, int), optional
+        Rank bands ``[lo, hi)`` of the ``"knn_band"`` strategies; each required
+        exactly when its strategy is ``"knn_band"``.
+    band_metric : {"euclidean", "sqeuclidean", "cosine", "dot"}, default "euclidean"
+        Dissimilarity of the band ranks.
     n_masked_copies : int, default 2
         Independently corrupted copies of each anchor for L_M. With the
         contrastive loss the positive pair uses copy 0 and the negative pair copy 1
@@ -81,6 +102,10 @@ class TrainerConfig(ToDictMixin):
     si_loss_kwargs: Mapping = dataclasses.field(default_factory=dict)
     sampler: str = "paper"
     negatives: str = "global"
+    positives: str = "uniform"
+    k_pos: tuple | None = None
+    k_neg: tuple | None = None
+    band_metric: str = "euclidean"
     n_masked_copies: int = 2
     epochs: int | None = None
     max_steps: int | None = None
@@ -103,7 +128,23 @@ class TrainerConfig(ToDictMixin):
         if not 0.0 <= float(self.lambda_si) <= 1.0:
             raise ValueError(f"lambda_si must be in [0, 1], got {self.lambda_si}")
         check_one_of(self.sampler, _SAMPLERS, name="sampler")
-        check_one_of(self.negatives, ("global", "component"), name="negatives")
+        check_one_of(self.negatives, NEGATIVE_MODES, name="negatives")
+        check_one_of(self.positives, POSITIVE_MODES, name="positives")
+        check_one_of(self.band_metric, _BAND_METRICS, name="band_metric")
+        if self.sampler == "all_pairs" and (self.negatives not in NEGATIVE_POOLS
+                                            or self.positives != "uniform"):
+            raise ValueError("sampler='all_pairs' labels every pair of a batch by the graph: "
+                             "it needs positives='uniform' and negatives in "
+                             f"{NEGATIVE_POOLS}, got {self.positives!r}, {self.negatives!r}")
+        from ..losses._hard_partners import check_rank_band
+
+        for band, mode, name in ((self.k_pos, self.positives, "k_pos"),
+                                 (self.k_neg, self.negatives, "k_neg")):
+            if (mode == "knn_band") != (band is not None):
+                raise ValueError(f"{name} is required exactly when its strategy is 'knn_band' "
+                                 f"(got {name}={band!r} with {mode!r})")
+            if band is not None:
+                object.__setattr__(self, name, check_rank_band(tuple(band), name=name))
         check_one_of(self.mixed_precision, _PRECISIONS, name="mixed_precision")
         check_one_of(self.anchors, ("samples", "all"), name="anchors")
         for name in ("epochs", "max_steps", "batch_size", "checkpoint_every"):
@@ -204,6 +245,12 @@ class SIPTTrainer:
     objective : MaskedTokenLM, MaskedFeatureReconstruction or None
         The per-sample objective L_M; None trains L_SI alone.
     config : TrainerConfig, optional
+    band_embedding : array-like of shape (n_nodes, d), optional
+        The space the ``"knn_band"`` strategies rank in (SciNCL uses a prior
+        graph embedding). Default: the raw input rows when ``data`` is one
+        floating-point 2-D tensor (feature vectors); token ids and mappings need
+        it given. Used only with a ``"knn_band"`` strategy; its content is part
+        of :meth:`fingerprint`.
     eval_fn : callable, optional
         ``eval_fn(trainer) -> dict`` called at the end of every ``eval_every``-th
         epoch; its numbers are stored in that epoch's history record. Returning
@@ -256,7 +303,7 @@ class SIPTTrainer:
 
     def __init__(self, encoder: nn.Module, graph, data, *, objective: nn.Module | None = None,
                  config: TrainerConfig | None = None, eval_fn: Callable | None = None,
-                 **overrides):
+                 band_embedding=None, **overrides):
         if config is None:
             config = TrainerConfig(**overrides)
         elif overrides:
@@ -281,7 +328,12 @@ class SIPTTrainer:
         else:
             raise TypeError("si_loss must be a loss name or a sip_theory.losses loss module")
         self.eval_fn = eval_fn
-        self.sampler = GraphPairSampler(self.graph, negatives=config.negatives)
+        self.band_embedding = self._band_embedding(band_embedding, data)
+        if float(config.lambda_si) > 0:
+            self.sampler = GraphPairSampler(self.graph, **self.sampler_options(),
+                                            embedding=self.band_embedding)
+        else:  # fit never samples pairs: skip the two-hop and rank-band tables
+            self.sampler = GraphPairSampler(self.graph)
         if config.anchors == "samples":
             self.anchor_nodes = np.asarray(self.graph.sample_nodes, dtype=np.int64)
         else:
@@ -320,6 +372,48 @@ class SIPTTrainer:
         self._stop = False
 
     # ------------------------------------------------------------------ internals
+    def _band_embedding(self, given, data):
+        """The k-NN band space (float64 numpy) or None when no strategy ranks in one."""
+        cfg = self.config
+        if "knn_band" not in (cfg.positives, cfg.negatives):
+            if given is not None:
+                raise ValueError("band_embedding is used only with a 'knn_band' strategy")
+            return None
+        if given is None:
+            if not (isinstance(data, torch.Tensor) and data.ndim == 2
+                    and data.is_floating_point()):
+                raise ValueError("band_embedding is required with a 'knn_band' strategy when "
+                                 "data is not a floating-point (n, d) tensor of features")
+            given = data.detach().cpu().double().numpy()
+        emb = np.asarray(given, dtype=np.float64)
+        if emb.ndim != 2 or emb.shape[0] != self.graph.n_nodes:
+            raise ValueError(f"band_embedding must have shape (n_nodes={self.graph.n_nodes}, d), "
+                             f"got {emb.shape}")
+        return np.ascontiguousarray(emb)
+
+    def sampler_options(self) -> dict:
+        """The pair-sampling strategy of :attr:`config`, as :class:`GraphPairSampler` options.
+
+        Examples
+        --------
+        >>> import torch
+        >>> from sip_theory.graphs import cliques_from_labels
+        >>> from sip_theory.models import LookupEncoder
+        >>> tr = SIPTTrainer(LookupEncoder(4, 2), cliques_from_labels([0, 0, 1, 1]),
+        ...                  torch.arange(4), lambda_si=1.0, negatives="two_hop")
+        >>> tr.sampler_options()
+        {'negatives': 'two_hop', 'positives': 'uniform'}
+        """
+        cfg = self.config
+        out = {"negatives": cfg.negatives, "positives": cfg.positives}
+        if cfg.k_pos is not None:
+            out["k_pos"] = tuple(cfg.k_pos)
+        if cfg.k_neg is not None:
+            out["k_neg"] = tuple(cfg.k_neg)
+        if self.band_embedding is not None:
+            out["metric"] = cfg.band_metric
+        return out
+
     @staticmethod
     def _new_acc():
         return {"loss": 0.0, "loss_m": 0.0, "loss_si": 0.0, "n_batches": 0, "seconds": 0.0,
@@ -585,8 +679,10 @@ class SIPTTrainer:
         Covers the configuration (but ``progress``), the device, the data rows, the
         anchors, the step and epoch counters, the state of both random streams, the
         classes, configurations, parameters and buffers of the encoder and
-        objective, and the graph's edges when L_SI is trained (with
-        ``lambda_si = 0`` :meth:`fit` never reads them: the sampler is not called).
+        objective, and, when L_SI is trained, the graph's edges, the sampling
+        strategy (:meth:`sampler_options`) and the band embedding of a
+        ``"knn_band"`` strategy (with ``lambda_si = 0`` :meth:`fit` never reads
+        them: the sampler is not called).
         ``eval_fn`` is code, so what it reads besides the trainer goes in ``extra``.
 
         Parameters
@@ -648,7 +744,9 @@ class SIPTTrainer:
             for key, value in mod.state_dict().items():
                 tensor(f"{name}/{key}", value)
         if float(self.config.lambda_si) > 0:
-            text(["graph", self.graph.content_hash(), self.config.negatives])
+            text(["graph", self.graph.content_hash(), self.sampler_options()])
+            if self.band_embedding is not None:
+                h.update(self.band_embedding.tobytes())
         for item in extra:
             h.update(bytes(item) + b"\0")
         return h.hexdigest()
@@ -710,8 +808,8 @@ class SIPTTrainer:
         if state["graph_hash"] != self.graph.content_hash():
             raise ValueError("checkpoint was made on a different graph (content hash differs)")
         mine = self.config.to_dict()
-        diff = sorted(k for k in mine if k not in _RESUMABLE_DIFF
-                      and mine[k] != state["config"].get(k))
+        theirs = {**_LATER_FIELDS, **state["config"]}
+        diff = sorted(k for k in mine if k not in _RESUMABLE_DIFF and mine[k] != theirs.get(k))
         if diff:
             raise ValueError(f"checkpoint config differs from this trainer's in: {diff}")
         self.encoder.load_state_dict(state["encoder"])
