@@ -18,6 +18,7 @@ _SUBCOMMANDS = [
     "sip_theory.experiments._theorem_command",
     "sip_theory.geometry._cli",
     "sip_theory.experiments._cora_command",
+    "sip_theory.experiments._pretrain_command",
 ]
 
 
