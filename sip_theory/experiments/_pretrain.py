@@ -149,7 +149,7 @@ def _merge(overrides: Mapping | None) -> dict:
 
 
 def check_lambdas(lambdas) -> list:
-    """The lambda_SI values as sorted floats, each in [0, 1], distinct (ValueError naming --lambdas).
+    """The lambda_SI values as sorted distinct floats in [0, 1] (else ValueError naming --lambdas).
 
     Examples
     --------
@@ -364,7 +364,7 @@ def _load_unit(out: Path, arm: str, seed: int, key: str, *, with_embedding: bool
 
 
 def check_out_dir(out) -> Path:
-    """``out`` as a Path, raising a one-line ValueError naming ``--out`` if it cannot hold results."""
+    """``out`` as a Path; a one-line ValueError naming ``--out`` if it cannot hold results."""
     o = Path(os.fspath(out))
     if o.exists() and not o.is_dir():
         raise ValueError(f"--out {str(o)!r} is a file; it names the folder of the results")

@@ -1,4 +1,4 @@
-"""``sip-theory pretrain FEATURES --graph EDGES``: SIPT on your own data, lambda chosen without labels.
+"""``sip-theory pretrain FEATURES --graph EDGES``: SIPT on your data, lambda chosen label-free.
 
 Every input is read and checked, and the links of every seed split, before
 anything is trained or written (:func:`~._pretrain.plan_pretrain`); a bad input

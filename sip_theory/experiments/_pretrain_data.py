@@ -163,9 +163,9 @@ def tokenize_lines(lines, *, tokens: str = "char", max_len: int = 128, name: str
 
     Examples
     --------
-    >>> ids, vocab, cut = tokenize_lines(["ab a", "b"], tokens="word")
+    >>> ids, vocab, cut = tokenize_lines(["ab a", "b", "a a a"], tokens="word", max_len=4)
     >>> ids.tolist(), vocab[4:], cut
-    ([[1, 5, 4, 2], [1, 6, 2, 0]], ('a', 'ab', 'b'), 0)
+    ([[1, 5, 4, 2], [1, 6, 2, 0], [1, 4, 4, 2]], ('a', 'ab', 'b'), 1)
     """
     from .._validation import check_one_of, check_positive_int
 

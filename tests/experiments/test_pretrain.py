@@ -111,6 +111,7 @@ def test_string_ids_and_hard_negative_samplers(files, tmp_path, capsys):
         assert rep["splits"]["0"]["keep_every_node"] is True
 
 
+@pytest.mark.slow
 def test_text_corpora_train_the_transformer(tmp_path, capsys):
     from sip_theory.data import make_character_corpus, make_topic_corpus
 
