@@ -50,6 +50,7 @@ from ._retrieval import (
     link_recall_at_k,
     link_retrieval,
 )
+from ._sampled import SampledRetrievalResult, sampled_link_retrieval
 from ._spread import RANKME_VARIANTS, alignment, cdnv, nc1, rankme, rankme_all, uniformity
 from ._trust import (
     NeighborhoodPreservation,
@@ -73,6 +74,7 @@ __all__ = [
     "NeighborhoodPreservation",
     "Neighbors",
     "PairStats",
+    "SampledRetrievalResult",
     "alignment",
     "best_f1_radius",
     "cdnv",
@@ -106,6 +108,7 @@ __all__ = [
     "radius_neighbors",
     "rankme",
     "rankme_all",
+    "sampled_link_retrieval",
     "recovery_margin",
     "trustworthiness",
     "uniformity",
