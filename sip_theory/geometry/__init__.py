@@ -19,6 +19,8 @@ the one-pass :func:`geometry_report`. Engine options (``device``, ``chunk_size``
 from ._common import config_context, get_config
 from ._consistency import LCComparison, knn_graph_from_neighbors, knn_local_consistency
 from ._engine import METRICS, chunk_size_for
+from ._estimated import EstimatedGeometryReport, estimated_geometry_report
+from ._faiss import ApproximateNeighbors, RecallEstimate, approximate_knn, measure_recall
 from ._linear import LinearProbeResult, fit_logistic_regression, linear_probe
 from ._neighbors import EdgeStats, Neighbors, PairStats, compute_neighbors
 from ._plot import plot_geometry_report
@@ -64,7 +66,9 @@ __all__ = [
     "get_config",
     "METRICS",
     "RANKME_VARIANTS",
+    "ApproximateNeighbors",
     "EdgeStats",
+    "EstimatedGeometryReport",
     "GeometryReport",
     "GraphRecoveryResult",
     "KNNProbeResult",
@@ -74,14 +78,17 @@ __all__ = [
     "NeighborhoodPreservation",
     "Neighbors",
     "PairStats",
+    "RecallEstimate",
     "SampledRetrievalResult",
     "alignment",
+    "approximate_knn",
     "best_f1_radius",
     "cdnv",
     "chunk_size_for",
     "compute_neighbors",
     "continuity",
     "edge_auroc",
+    "estimated_geometry_report",
     "fit_logistic_regression",
     "geometry_report",
     "graph_recovery",
@@ -102,6 +109,7 @@ __all__ = [
     "link_recall_at_k",
     "link_retrieval",
     "macro_ovr_auroc",
+    "measure_recall",
     "nc1",
     "neighborhood_preservation",
     "plot_geometry_report",

@@ -77,13 +77,11 @@ def _clustered(n, d, seed):
     y = rng.integers(0, 8, n)
     X = rng.normal(size=(8, d))[y] * 1.5 + rng.normal(size=(n, d))
     src = np.repeat(np.arange(n), 3)
-    same = np.flatnonzero(y[src] == y[rng.permutation(src)])
     dst = rng.integers(0, n, src.size)
     for s in range(src.size):  # a same-class partner for most edges
         if rng.random() < 0.8:
             cand = np.flatnonzero(y == y[src[s]])
             dst[s] = cand[rng.integers(cand.size)]
-    del same
     E = np.stack([src, dst], 1)
     return X, E[E[:, 0] != E[:, 1]]
 
@@ -172,12 +170,12 @@ def test_tie_between_the_positive_and_a_negative_counts_half():
     # node 0 at 0: its neighbour 1 at distance 1, its only candidate 2 at distance 1
     X = np.array([[0.0], [1.0], [-1.0]])
     r = sampled_link_retrieval(X, [(0, 1)], num_negatives=1, ks=(1, 2))
-    rr = dict(zip(r.per_node["nodes"].tolist(), r.per_node["reciprocal_rank_sum"].tolist()))
+    rr = dict(zip(r.per_node["nodes"].tolist(), r.per_node["reciprocal_rank_sum"].tolist(), strict=True))
     assert rr == {0: 1 / 1.5, 1: 1.0}  # node 1: candidate 2 at distance 2
     assert r.hits_at == {1: 0.5, 2: 1.0}  # rank 1.5 is no hit at 1, a hit at 2
-    auc = dict(zip(r.per_node["nodes"].tolist(), r.per_node["node_auroc"].tolist()))
+    auc = dict(zip(r.per_node["nodes"].tolist(), r.per_node["node_auroc"].tolist(), strict=True))
     assert auc == {0: 0.5, 1: 1.0}
-    lrap = dict(zip(r.per_node["nodes"].tolist(), r.per_node["lrap"].tolist()))
+    lrap = dict(zip(r.per_node["nodes"].tolist(), r.per_node["lrap"].tolist(), strict=True))
     assert lrap == {0: 0.5, 1: 1.0}  # LRAP's max-rank: the tied negative counts first
 
 
