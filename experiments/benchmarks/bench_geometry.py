@@ -207,7 +207,7 @@ elif case == "estimated":
         n_queries=cfg["queries"], recall_sample=cfg["recall_sample"], seed=cfg["seed"],
         threads=cfg["threads"])
     r = rep.retrieval
-    out = {"mrr": r.mrr, "mrr_hw": r.mrr_hw, "lrap_sampled": r.lrap, "lrap_hw": r.lrap_hw,
+    out = {"mrr": r.mrr, "mrr_hw": r.mrr_hw, "lrap_sampled": r.lrap, "lrap_sampled_hw": r.lrap_hw,
            "node_auroc": r.node_auroc, "node_auroc_hw": r.node_auroc_hw,
            "edge_auroc": r.edge_auroc, "edge_auroc_hw": r.edge_auroc_hw,
            "knn_accuracy": rep.knn_accuracy, "lc": rep.lc, "uniformity": rep.uniformity,
