@@ -11,7 +11,11 @@ recovery (:func:`graph_recovery` ...), fine-tuning probes (:func:`knn_probe`,
 (:func:`knn_local_consistency`), spread and collapse (:func:`alignment`,
 :func:`uniformity`, :func:`rankme`, :func:`nc1`, :func:`cdnv`),
 neighbourhood preservation (:func:`trustworthiness`, :func:`continuity`), and
-the one-pass :func:`geometry_report`. Engine options (``device``, ``chunk_size``,
+the one-pass :func:`geometry_report`. Past about 10^5 samples,
+:func:`estimated_geometry_report` estimates them with stated errors:
+:func:`sampled_link_retrieval` (OGB's protocol, with confidence intervals) and
+:func:`approximate_knn` (faiss HNSW or IVF, the ``faiss`` extra) with its recall
+measured by :func:`measure_recall`. Engine options (``device``, ``chunk_size``,
 ``memory_budget`` ...) are keyword arguments of every metric, and
 :func:`config_context` sets their defaults for a block of code.
 """

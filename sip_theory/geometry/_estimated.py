@@ -65,8 +65,11 @@ class EstimatedGeometryReport(ToDictMixin):
     lc : float or None
         LC_G(y) (strict ties, isolated nodes excluded), exact.
     uniformity, rankme : float or None
-        Of a random subset of ``spread_sample`` rows (None when skipped).
+        Of a random subset of ``spread_sample`` rows (None when skipped); uniformity
+        (on normalised rows) leaves the subset's all-zero rows out.
     spread_sample : int
+    n_spread_zero_rows : int
+        All-zero rows of the subset, left out of uniformity.
     settings : dict
         The options used.
     timings : dict
@@ -91,6 +94,7 @@ class EstimatedGeometryReport(ToDictMixin):
     uniformity: float | None
     rankme: float | None
     spread_sample: int
+    n_spread_zero_rows: int
     settings: dict = field(default_factory=dict)
     timings: dict = field(default_factory=dict)
     index_params: dict = field(default_factory=dict)
@@ -258,11 +262,14 @@ def estimated_geometry_report(
 
     t = time.perf_counter()
     uni = rk = None
+    n_zero = 0
     s = min(spread_sample, n)
     if s >= 2:
         rows = np.sort(rng.choice(n, size=s, replace=False))
         sub = X[rows]
-        uni = float(uniformity(sub))
+        nonzero = np.einsum("ij,ij->i", sub, sub) > 0  # normalised rows: zero ones have none
+        n_zero = int((~nonzero).sum())
+        uni = float(uniformity(sub[nonzero])) if nonzero.sum() >= 2 else float("nan")
         rk = float(rankme(sub))
     timings["spread"] = time.perf_counter() - t
     settings = {"approximate": approximate, "k": k, "vote_k": vote_k,
@@ -275,4 +282,5 @@ def estimated_geometry_report(
         retrieval=retrieval, neighbors="exact" if approximate is None else approximate, k=k,
         recall=recall, knn_accuracy=acc, vote_k=vote_k, n_unlabeled=n_unl,
         n_short_votes=n_short, lc=lc, uniformity=uni, rankme=rk, spread_sample=s,
+        n_spread_zero_rows=n_zero,
         settings=settings, timings=timings, index_params=params)

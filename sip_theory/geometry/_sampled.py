@@ -358,12 +358,32 @@ def sampled_link_retrieval(
 
     Notes
     -----
-    What each field estimates, the ties (OGB's mean of the optimistic and the
-    pessimistic rank for MRR and Hits@k; half for AUROC; max-rank for LRAP, as in
-    :func:`link_retrieval`) and the intervals are in the module's notes,
-    :mod:`sip_theory.geometry._sampled`. Work O((m_q + n_q K) d) for n_q queries
-    with m_q edges, plus O(``n_pairs`` d) for the edge AUROC; memory O(n + m +
-    chunk), never O(n^2).
+    Negatives of u are drawn uniformly without replacement from its N_u candidates
+    (every node but u, its neighbours and its ``exclude`` neighbours) and shared by
+    its edges; distances are the kernel's exact values, so ties are exact ties.
+
+    * ``mrr``, ``hits_at``: OGB's rank 1 + #{negatives nearer} + #{tied} / 2 (the mean
+      of the optimistic and pessimistic ranks of OGB's link-prediction evaluator);
+      target: the mean over directed query edges of its expectation over the
+      negatives (it depends on K, as OGB's scores do). Ratio estimator over the query
+      nodes: unbiased when every eligible node is a query, else bias O(1/n_queries).
+    * ``node_auroc``: per-node P(d(u, neighbour) < d(u, candidate)) + P(tie) / 2,
+      averaged over eligible nodes; the sampled value is exactly unbiased.
+    * ``edge_auroc``: the all-pairs AUROC of :func:`graph_recovery`, estimated by the
+      two-sample U-statistic on drawn edges and non-edge pairs (unbiased; DeLong SE).
+    * ``lrap``: the per-node LRAP of :func:`link_retrieval` (max-rank ties) over the
+      neighbours plus the K_u drawn negatives; unbiased for its expectation, "LRAP at
+      K sampled negatives", and equal to the full LRAP when K_u = N_u. No function of
+      the sampled counts is unbiased for the full LRAP when K < N_u: its expectation
+      is a polynomial of degree at most K in the number C of candidates before a
+      positive (hypergeometric sampling) and L / (L + C) is none. The sampled LRAP
+      lies above the full one, by much when positives rank in the top N_u / K.
+
+    Intervals: z times the standard error over query nodes without finite-population
+    correction, which counts both the node and the negative sampling (conservative
+    when every eligible node is a query). Work O((m_q + n_q K) d) for n_q queries with
+    m_q edges, plus O(``n_pairs`` d) for the edge AUROC; memory O(n + m + chunk),
+    never O(n^2).
 
     Examples
     --------
