@@ -130,7 +130,7 @@ def estimated_geometry_report(
     graph=None,
     labels=None,
     *,
-    approximate: str | None = "ivf",
+    approximate: str | None = "hnsw",
     k: int = 10,
     vote_k: int = 3,
     num_negatives: int = 100,
@@ -155,9 +155,11 @@ def estimated_geometry_report(
     labels : array-like of length n, optional
         The k-NN vote and LC need them; missing labels (NaN, None, masked or
         ``missing_label``) neither vote nor are scored, and are counted.
-    approximate : {"ivf", "hnsw"} or None, default "ivf"
+    approximate : {"hnsw", "ivf"} or None, default "hnsw"
         faiss index of :func:`~sip_theory.geometry.approximate_knn` (the ``faiss`` extra);
-        None: the exact engine, O(n^2 d).
+        None: the exact engine, O(n^2 d). HNSW's cost grows as about n log n, IVF's
+        (``nlist`` = 4 sqrt(n) cells) as n^1.5: at n = 10^5, d = 128 on 2 cores we measured
+        recall@10 0.90 for HNSW (defaults), 0.39 for IVF with ``nprobe`` 8 and 0.84 with 32.
     k : int, default 10
         Neighbours searched (the vote uses the first ``vote_k`` labelled ones).
     vote_k : int, default 3
