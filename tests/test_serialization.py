@@ -177,6 +177,16 @@ def build_cases():
         "retrieval_isolated": lambda: Ge.link_retrieval(X5, E5, ks=(1,)),
         "retrieval_isolated_zero": lambda: Ge.link_retrieval(X5, E5, ks=(1,), isolated="zero"),
         "retrieval_empty": lambda: Ge.link_retrieval(X4, empty(4), ks=(1,)),
+        "sampled_retrieval": lambda: Ge.sampled_link_retrieval(X4, E2, num_negatives=2,
+                                                               ks=(1,)),
+        "recall": lambda: Ge.measure_recall(X4, np.array([[1], [0], [3], [2]]), sample=4),
+        # built by hand: approximate_knn needs the optional faiss
+        "approximate": lambda: Ge.ApproximateNeighbors(
+            distances=np.ones((4, 1)), indices=np.array([[1], [0], [3], [2]]),
+            recall=Ge.measure_recall(X4, np.array([[1], [0], [3], [2]]), sample=4),
+            method="ivf", params={"nlist": 1, "nprobe": 1}, k=1, metric="euclidean"),
+        "estimated_report": lambda: Ge.estimated_geometry_report(
+            X4, E2, Y2, approximate=None, k=1, vote_k=1, spread_sample=4),
         "recovery": lambda: Ge.graph_recovery(X4, E2),
         "recovery_knn": lambda: Ge.graph_recovery(X4, E2, knn_k=1),
         "recovery_empty": lambda: Ge.graph_recovery(X4, empty(4)),
@@ -294,6 +304,18 @@ KEYS = {
         "C accuracy fold_accuracies macro_auroc n_test n_train protocol standardize"
     ),
     "LCComparison": _LC_CMP,
+    "SampledRetrievalResult": (
+        "confidence edge_auroc edge_auroc_exact edge_auroc_hw hits_at hits_at_hw lrap lrap_hw "
+        "metric mrr mrr_hw n_clipped n_edge_pairs n_edges n_eligible n_isolated n_nodes "
+        "n_nonedge_pairs n_queries n_query_edges n_without_candidates node_auroc "
+        "node_auroc_hw num_negatives seed"),
+    "RecallEstimate": "confidence half_width k metric n_queries n_sampled recall seed",
+    "ApproximateNeighbors": "k method metric params recall",
+    "EstimatedGeometryReport": (
+        "index_params k knn_accuracy lc metric n_features n_samples n_short_votes n_unlabeled "
+        "n_spread_zero_rows neighbors rankme recall retrieval seed settings spread_sample "
+        "timings uniformity "
+        "vote_k"),
     "NeighborhoodPreservation": "continuity input_metric k metric trustworthiness",
     "GeometryReport": ("alignment cdnv consistency data histogram homophily knn_probe "
                        "linear_probe "

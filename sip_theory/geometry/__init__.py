@@ -11,7 +11,11 @@ recovery (:func:`graph_recovery` ...), fine-tuning probes (:func:`knn_probe`,
 (:func:`knn_local_consistency`), spread and collapse (:func:`alignment`,
 :func:`uniformity`, :func:`rankme`, :func:`nc1`, :func:`cdnv`),
 neighbourhood preservation (:func:`trustworthiness`, :func:`continuity`), and
-the one-pass :func:`geometry_report`. Engine options (``device``, ``chunk_size``,
+the one-pass :func:`geometry_report`. Past about 10^5 samples,
+:func:`estimated_geometry_report` estimates them with stated errors:
+:func:`sampled_link_retrieval` (OGB's protocol, with confidence intervals) and
+:func:`approximate_knn` (faiss HNSW or IVF, the ``faiss`` extra) with its recall
+measured by :func:`measure_recall`. Engine options (``device``, ``chunk_size``,
 ``memory_budget`` ...) are keyword arguments of every metric, and
 :func:`config_context` sets their defaults for a block of code.
 """
@@ -19,6 +23,8 @@ the one-pass :func:`geometry_report`. Engine options (``device``, ``chunk_size``
 from ._common import config_context, get_config
 from ._consistency import LCComparison, knn_graph_from_neighbors, knn_local_consistency
 from ._engine import METRICS, chunk_size_for
+from ._estimated import EstimatedGeometryReport, estimated_geometry_report
+from ._faiss import ApproximateNeighbors, RecallEstimate, approximate_knn, measure_recall
 from ._linear import LinearProbeResult, fit_logistic_regression, linear_probe
 from ._neighbors import EdgeStats, Neighbors, PairStats, compute_neighbors
 from ._plot import plot_geometry_report
@@ -50,6 +56,7 @@ from ._retrieval import (
     link_recall_at_k,
     link_retrieval,
 )
+from ._sampled import SampledRetrievalResult, sampled_link_retrieval
 from ._spread import RANKME_VARIANTS, alignment, cdnv, nc1, rankme, rankme_all, uniformity
 from ._trust import (
     NeighborhoodPreservation,
@@ -63,7 +70,9 @@ __all__ = [
     "get_config",
     "METRICS",
     "RANKME_VARIANTS",
+    "ApproximateNeighbors",
     "EdgeStats",
+    "EstimatedGeometryReport",
     "GeometryReport",
     "GraphRecoveryResult",
     "KNNProbeResult",
@@ -73,13 +82,17 @@ __all__ = [
     "NeighborhoodPreservation",
     "Neighbors",
     "PairStats",
+    "RecallEstimate",
+    "SampledRetrievalResult",
     "alignment",
+    "approximate_knn",
     "best_f1_radius",
     "cdnv",
     "chunk_size_for",
     "compute_neighbors",
     "continuity",
     "edge_auroc",
+    "estimated_geometry_report",
     "fit_logistic_regression",
     "geometry_report",
     "graph_recovery",
@@ -100,12 +113,14 @@ __all__ = [
     "link_recall_at_k",
     "link_retrieval",
     "macro_ovr_auroc",
+    "measure_recall",
     "nc1",
     "neighborhood_preservation",
     "plot_geometry_report",
     "radius_neighbors",
     "rankme",
     "rankme_all",
+    "sampled_link_retrieval",
     "recovery_margin",
     "trustworthiness",
     "uniformity",
