@@ -374,7 +374,8 @@ def _sweep_neighbors(X, g, ex, *, k, metric, pairs, uniformity_t, uniformity_nor
                    n_rows=n, workers=workers)
     n_blocks = math.ceil(n / chunk)
     knn_c = _KNN(n, k, space)
-    consumers: list[_Consumer] = []
+    # the kNN consumer first: the edge-rank consumer reads each block's exact kNN lists
+    consumers: list[_Consumer] = [knn_c]
     edge_c = pair_c = uni_c = None
     if uniformity_t:
         uni_c = _Uniformity(space, uniformity_t, bool(uniformity_normalize), n_blocks)
@@ -405,7 +406,6 @@ def _sweep_neighbors(X, g, ex, *, k, metric, pairs, uniformity_t, uniformity_nor
         pair_c = _PairCounts(torch.zeros(0, dtype=X.dtype, device=X.device),
                              _hist_edges(space, histogram_bins), pair_capacity, workers)
         consumers.append(pair_c)
-    consumers.append(knn_c)
     _sweep(space, consumers, chunk_size=chunk, comm=comm, progress=progress, workers=workers)
 
     def np_(t):
