@@ -239,7 +239,7 @@ def _sort_and_count(buf, thresholds, extra=None) -> tuple:
 class _Block:
     """One block of query rows [r0, r1) with its distances to all reference points."""
 
-    __slots__ = ("index", "r0", "r1", "D", "same", "expanded", "_sorted", "_sort_buf")
+    __slots__ = ("index", "r0", "r1", "D", "same", "expanded", "_sorted", "_sort_buf", "knn")
 
     def __init__(self, index, r0, r1, D, same, sort_buf=None, expanded=False):
         self.index, self.r0, self.r1, self.D, self.same = index, r0, r1, D, same
@@ -247,6 +247,7 @@ class _Block:
         self.expanded = expanded
         self._sorted = None
         self._sort_buf = sort_buf
+        self.knn = None  # (indices, exact float64 distances) once the kNN consumer has run
 
     @property
     def has_sorted(self) -> bool:
@@ -303,6 +304,7 @@ class _KNN(_Consumer):
 
     def update(self, blk: _Block) -> None:
         idx, ex = self.space.k_nearest(blk.D, blk.r0, self.k, expanded=blk.expanded)
+        blk.knn = (idx, ex)  # later consumers of the block may read the exact lists
         self.indices[blk.r0:blk.r1] = idx
         self.distances[blk.r0:blk.r1] = ex.to(self.space.dtype)
 
@@ -312,6 +314,18 @@ class _KNN(_Consumer):
 
 
 _BAND_VALUES = 1 << 22  # band members recomputed at once by the edge-rank consumer
+# fast float64 values below this in magnitude stay finite when rounded to float32
+_FLOAT32_SAFE = 1e30
+
+
+def _outward32(x: torch.Tensor, up: bool) -> torch.Tensor:
+    """float64 bounds as float32, rounded outwards (up or down)."""
+    t = x.float()
+    wrong = t.double() < x if up else t.double() > x
+    if bool(wrong.any()):
+        toward = torch.full_like(t, math.inf if up else -math.inf)
+        t[wrong] = torch.nextafter(t, toward)[wrong]
+    return t
 
 
 class _EdgeRanks(_Consumer):
@@ -319,8 +333,15 @@ class _EdgeRanks(_Consumer):
 
     Ranks count the fast values that lie provably below (or at most) an edge's exact
     distance, and recompute the band of fast values that could lie either side;
-    the nearest non-edge is found among the pairs within two error bounds of the
-    smallest fast non-edge value. ``values`` are the exact edge distances (float64).
+    the nearest non-edge is the first non-edge of the row's exact k-nearest list (the
+    kNN consumer runs first), and for a row whose list holds edges only, it is found
+    among the pairs within two error bounds of the smallest fast non-edge value.
+    ``values`` are the exact edge distances (float64).
+
+    A float64 block is sorted as float32 keys (half the cost of sorting it): rounding
+    to nearest is monotone, so a key below the band's lower end rounded down belongs
+    to a fast value below the band, and a key above its upper end rounded up to one
+    above it; the pairs between are recomputed exactly as before, only a few more.
     """
 
     def __init__(self, indptr: np.ndarray, indices: torch.Tensor, values: torch.Tensor,
@@ -337,6 +358,37 @@ class _EdgeRanks(_Consumer):
         self.rank_lt = torch.zeros(m2, dtype=torch.int64, device=space.device)
         self.rank_le = torch.zeros(m2, dtype=torch.int64, device=space.device)
         self.min_nonedge = torch.zeros(n, dtype=torch.float64, device=space.device)
+        self.key32 = space.dtype == torch.float64 and self._value_bound() < _FLOAT32_SAFE
+        self._buffers: dict = {}  # worker thread -> float32 buffer of sorted keys
+
+    def _value_bound(self) -> float:
+        """An upper bound on |fast value| of any pair (the norms of the points)."""
+        sp = self.space
+        if sp.metric == "cosine":
+            return 2.0
+        sq = float((sp.Q.double() ** 2).sum(1).max()) if sp.n_queries else 0.0
+        if not sp.same and sp.n_columns:
+            sq = max(sq, float((sp.R.double() ** 2).sum(1).max()))
+        return 4.0 * sq * 1.01 + 1.0
+
+    def _key(self, D: torch.Tensor) -> torch.Tensor:
+        return D.float() if self.key32 else D
+
+    def _to_key(self, bound: torch.Tensor, up: bool) -> torch.Tensor:
+        return _outward32(bound, up) if self.key32 else self.space.to_fast(bound, up=up)
+
+    def _sorted_keys(self, blk: _Block) -> torch.Tensor:
+        if not self.key32:
+            return blk.sorted_rows()
+        D = blk.D
+        if D.device.type != "cpu":
+            return torch.sort(D.float(), dim=1).values
+        key = threading.get_ident()
+        buf = self._buffers.get(key)
+        if buf is None or buf.shape[0] < D.shape[0]:
+            buf = torch.empty(D.shape, dtype=torch.float32)
+            self._buffers[key] = buf
+        return _sort_rows(D, buf[: D.shape[0]])  # the copy into the buffer rounds to float32
 
     def update(self, blk: _Block) -> None:
         sp, D = self.space, blk.D
@@ -344,7 +396,7 @@ class _EdgeRanks(_Consumer):
         dev = D.device
         p0, p1 = int(self.indptr[blk.r0]), int(self.indptr[blk.r1])
         deg_np = np.diff(self.indptr[blk.r0:blk.r1 + 1])
-        S = blk.sorted_rows()
+        S = self._sorted_keys(blk)
         err = sp.row_error(blk.r0, blk.r1)
         deg = torch.as_tensor(deg_np, device=dev)
         rows = torch.repeat_interleave(torch.arange(b, device=dev), deg)
@@ -355,10 +407,10 @@ class _EdgeRanks(_Consumer):
             pos = torch.arange(p1 - p0, device=dev) - torch.repeat_interleave(starts, deg)
             v = self.values[p0:p1]
             lo, hi = sp.band(v, err[rows])
-            pad = torch.full((b, maxdeg), math.inf, dtype=D.dtype, device=dev)
-            pad[rows, pos] = sp.to_fast(lo, up=False)
+            pad = torch.full((b, maxdeg), math.inf, dtype=S.dtype, device=dev)
+            pad[rows, pos] = self._to_key(lo, up=False)
             below = torch.searchsorted(S, pad, right=False)[rows, pos]  # provably < v
-            pad[rows, pos] = sp.to_fast(hi, up=True)
+            pad[rows, pos] = self._to_key(hi, up=True)
             upto = torch.searchsorted(S, pad, right=True)[rows, pos]  # provably <= v beyond
             lt, le = below.clone(), below + 1  # a band holding the edge alone
             flagged = torch.nonzero(upto - below > 1).flatten()
@@ -373,9 +425,9 @@ class _EdgeRanks(_Consumer):
         sp = self.space
         dev = blk.D.device
         frows, inverse = torch.unique(rows[flagged], return_inverse=True)
-        # positions below..upto of a sorted row hold the band whatever the order of ties
-        # (no tie straddles either end), so any sorting permutation serves
-        order = _argsort_rows(blk.D[frows])
+        # positions below..upto of a sorted row of keys hold the band whatever the order of
+        # ties (no tie straddles either end), so any permutation sorting the keys serves
+        order = _argsort_rows(self._key(blk.D[frows]))
         length = upto[flagged] - below[flagged]
         cum = torch.cumsum(length, 0)
         lo_e = 0
@@ -396,45 +448,92 @@ class _EdgeRanks(_Consumer):
             le[f] = below[f] + torch.zeros_like(L).index_add_(0, owner, (ex <= target).long())
             lo_e = hi_e
 
+    def _is_edge(self, key: torch.Tensor) -> torch.Tensor:
+        if not self.keys.numel():
+            return torch.zeros_like(key, dtype=torch.bool)
+        at = torch.searchsorted(self.keys, key).clamp(max=self.keys.numel() - 1)
+        return self.keys[at] == key
+
     def _nearest_nonedge(self, blk, S, err, rows, cols) -> None:
-        sp, D = self.space, blk.D
-        b, ncol = D.shape
-        dev = D.device
-        # the smallest fast value among non-edges: the sorted row's first entry that is not
-        # one of the row's edge values (fast values of edges read from the block)
+        b = blk.r1 - blk.r0
+        dev = blk.D.device
+        out = torch.full((b,), math.inf, dtype=torch.float64, device=dev)
+        todo = torch.arange(b, device=dev)
+        if blk.knn is not None:
+            # the exact k nearest are ordered by exact value: their first non-edge is the
+            # nearest non-edge (an excluded pair is never listed; -1 marks a short list)
+            idx, ex = blk.knn
+            key = (blk.r0 + todo)[:, None] * self.space.n_columns + idx.clamp(min=0)
+            ok = (idx >= 0) & ~self._is_edge(key)
+            out = torch.where(ok, ex.double(), torch.full_like(out[:, None], math.inf)).amin(1)
+            todo = torch.nonzero(~ok.any(1)).flatten()
+        if todo.numel():
+            out[todo] = self._nearest_by_scan(blk, S, err, rows, cols, todo)
+        self.min_nonedge[blk.r0:blk.r1] = out
+
+    def _nearest_by_scan(self, blk, S, err, rows, cols, todo) -> torch.Tensor:
+        """The nearest non-edge of the block rows ``todo`` from their sorted keys."""
+        sp = self.space
+        dev = blk.D.device
+        b = todo.numel()
+        if b < blk.r1 - blk.r0:
+            where = torch.full((blk.r1 - blk.r0,), -1, dtype=torch.int64, device=dev)
+            where[todo] = torch.arange(b, device=dev)
+            sel = where[rows] >= 0
+            rows, cols = where[rows[sel]], cols[sel]
+            S, err = S[todo], err[todo]
+        D = blk.D[todo]
+        ncol = D.shape[1]
+        # the smallest key among non-edges: the sorted row's first entry that is not one
+        # of the row's edge keys
         deg = torch.bincount(rows, minlength=b) if rows.numel() else torch.zeros(
             b, dtype=torch.int64, device=dev)
         width = int(deg.max()) + 1 if b else 1
-        mine = torch.full((b, width), math.inf, dtype=D.dtype, device=dev)
+        mine = torch.full((b, width), math.inf, dtype=S.dtype, device=dev)
         if rows.numel():
             starts = torch.cumsum(deg, 0) - deg
             pos = torch.arange(rows.numel(), device=dev) - torch.repeat_interleave(starts, deg)
-            mine[rows, pos] = D[rows, cols]
+            mine[rows, pos] = self._key(D[rows, cols])
         mine = torch.sort(mine, dim=1).values
         head = S[:, :width] if ncol >= width else torch.cat(
             [S, torch.full((b, width - ncol), math.inf, dtype=S.dtype, device=dev)], 1)
         mismatch = head != mine
         first = torch.argmax(mismatch.to(torch.uint8), dim=1)
-        found = mismatch.any(dim=1) & torch.isfinite(head.gather(1, first[:, None]).squeeze(1))
-        fmin = head.gather(1, first[:, None]).squeeze(1).double()
+        hv = head.gather(1, first[:, None]).squeeze(1)
+        found = mismatch.any(dim=1) & torch.isfinite(hv)
         out = torch.full((b,), math.inf, dtype=torch.float64, device=dev)
         if bool(found.any()):
+            if self.key32:  # a key is its fast value rounded to nearest: below the next key
+                hv = torch.nextafter(hv, torch.full_like(hv, math.inf))
+            fmin = torch.where(found, hv.double(), torch.zeros_like(hv, dtype=torch.float64))
             _, hi = sp.band(fmin, err)  # the exact value of that pair is <= hi
             _, cap = sp.band(hi, err)
             cap = torch.where(found, cap, torch.full_like(cap, -math.inf))
-            r, c, ex = sp.candidates(blk.D, blk.r0, sp.to_fast(cap, up=True))
-            key = (blk.r0 + r) * sp.n_columns + c
-            at = torch.searchsorted(self.keys, key).clamp(max=max(self.keys.numel() - 1, 0))
-            is_edge = (self.keys[at] == key) if self.keys.numel() else torch.zeros_like(
-                key, dtype=torch.bool)
-            ex = torch.where(is_edge, torch.full_like(ex, math.inf), ex)
+            r, c = torch.nonzero(D <= sp.to_fast(cap, up=True)[:, None], as_tuple=True)
+            ex = sp.exact(blk.r0 + todo[r], c)
+            ex = torch.where(self._is_edge((blk.r0 + todo[r]) * sp.n_columns + c),
+                             torch.full_like(ex, math.inf), ex)
             out = out.scatter_reduce(0, r, ex, reduce="amin")
-        self.min_nonedge[blk.r0:blk.r1] = out
+        return out
 
     def reduce(self, comm: Comm) -> None:
         self.rank_lt = comm.sum(self.rank_lt)
         self.rank_le = comm.sum(self.rank_le)
         self.min_nonedge = comm.sum(self.min_nonedge)
+
+
+def _upper_values(rect: torch.Tensor, tri: torch.Tensor) -> np.ndarray:
+    """A fresh float64 numpy copy of a block's upper values (``_Block.upper_pieces``),
+    written in one pass (a reshape of the strided ``rect`` and a concatenation would copy
+    twice)."""
+    if rect.device.type != "cpu":
+        return torch.cat([rect.reshape(-1), tri]).double().cpu().numpy()
+    r = rect.numel()
+    out = np.empty(r + tri.numel(), dtype=np.float64)
+    if r:
+        out[:r].reshape(rect.shape)[...] = rect.numpy()
+    out[r:] = tri.numpy()
+    return out
 
 
 def _merge_intervals(lo: np.ndarray, hi: np.ndarray) -> tuple:
@@ -541,7 +640,7 @@ class _PairCounts(_Consumer):
             self._push(rect)
             self._push(tri)
             return
-        srt = torch.cat([rect.reshape(-1), tri]).double().cpu().numpy()
+        srt = _upper_values(rect, tri)
         srt.sort()  # a fresh copy: sorted in place
         t, N = self.t64, srt.size
         le = np.searchsorted(srt, t, side="right")

@@ -167,3 +167,90 @@ def test_a_one_ulp_gap_between_an_edge_and_a_non_edge_is_resolved():
     assert nb.edges.min_nonedge[0] == D[0, 2] and nb.edges.distance[0] == D[0, 1]
     assert nb.edges.min_nonedge[0] > nb.edges.distance[0]
     assert nb.edges.rank_le[0] == 1 and nb.edges.rank_lt[0] == 0
+
+
+# ---------------------------------------------------------------- float32 keys, kNN minima
+@st.composite
+def near_tied_line(draw):
+    """Points on a line whose float64 distances differ by a few ulps or by less than one
+    float32 ulp: sorted as float32 keys, edges and non-edges share keys."""
+    n = draw(st.integers(3, 24))
+    seed = draw(st.integers(0, 2**31))
+    rng = np.random.default_rng(seed)
+    step = draw(st.sampled_from([1e-12, 1e-9, 1e-6]))
+    base = draw(st.sampled_from([1.0, 1e3, 1e8]))
+    # a few exact repeats, the rest a few ulps or a sub-float32-ulp step apart
+    pos = base + step * rng.integers(0, max(2, n // 2), n)
+    ulps = rng.integers(0, 3, n)
+    pos = np.where(ulps == 1, np.nextafter(pos, np.inf), pos)
+    X = np.stack([pos, np.zeros(n)], 1) if draw(st.booleans()) else pos[:, None]
+    return X, rng
+
+
+@settings(max_examples=40, deadline=None)
+@given(near_tied_line(), st.sampled_from(["euclidean", "sqeuclidean", "dot", "cosine"]),
+       st.integers(1, 7), st.integers(1, 4), st.floats(0.0, 1.0))
+def test_edge_ranks_on_sub_float32_gaps_equal_the_exact_brute_force(
+        edge_statistics_match, data, metric, chunk, k, density):
+    X, rng = data
+    n = X.shape[0]
+    k = min(k, n - 1)
+    D = exact_matrix(X, metric)
+    A = np.triu(rng.random((n, n)) < density, 1)
+    g = SampleGraph.from_dense((A | A.T).astype(float))
+    for c in (chunk, None):
+        nb = compute_neighbors(X, k=k, graph=g, metric=metric, chunk_size=c)
+        edge_statistics_match(nb, g, D)
+
+
+def test_nearest_non_edge_when_every_listed_neighbour_is_an_edge(edge_statistics_match):
+    # rows 0..3 form a clique, each with its 3 nearest neighbours inside it (k = 2 lists
+    # hold edges only: the nearest non-edge comes from the block scan); row 4 is isolated
+    # (its list holds non-edges only); rows 5, 6 are a duplicate pair joined by an edge
+    X = np.array([[0.0], [1.0], [2.0], [3.0], [10.0], [20.0], [20.0]])
+    g = SampleGraph.from_edges([(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3), (5, 6)],
+                               n_nodes=7)
+    D = exact_matrix(X, "euclidean")
+    for chunk in (1, 2, 7):
+        nb = compute_neighbors(X, k=2, graph=g, chunk_size=chunk)
+        edge_statistics_match(nb, g, D)
+        assert nb.edges.min_nonedge.tolist() == [10.0, 9.0, 8.0, 7.0, 7.0, 10.0, 10.0]
+
+
+def test_a_complete_graph_has_no_non_edge_and_an_empty_graph_only_non_edges(
+        edge_statistics_match):
+    X = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0], [1.0, 2.0]])
+    D = exact_matrix(X, "euclidean")
+    full = SampleGraph.from_dense(np.ones((4, 4)) - np.eye(4))
+    nb = compute_neighbors(X, k=3, graph=full, chunk_size=3)
+    edge_statistics_match(nb, full, D)
+    assert np.isinf(nb.edges.min_nonedge).all()
+    empty = SampleGraph.from_edges(np.zeros((0, 2), dtype=int), n_nodes=4)
+    nb = compute_neighbors(X, k=1, graph=empty, chunk_size=3)
+    assert nb.edges.min_nonedge.tolist() == [1.0, 1.0, 1.0, 1.0]
+
+
+def test_min_non_edge_skips_excluded_pairs_with_knn_lists_and_scans():
+    # the excluded pair (0, 1) is the nearest of row 0: it is no candidate, neither in the
+    # kNN list nor in the scan; the edge (0, 2) comes next, so the nearest non-edge of row 0
+    # is 3 (k = 1: row 0's list holds the edge only)
+    X = np.array([[0.0], [0.5], [1.0], [3.0], [7.0]])
+    g = SampleGraph.from_edges([(0, 2)], n_nodes=5)
+    ex = SampleGraph.from_edges([(0, 1)], n_nodes=5)
+    for chunk in (1, 5):
+        nb = compute_neighbors(X, k=1, graph=g, exclude=ex, chunk_size=chunk)
+        assert nb.edges.min_nonedge[0] == 3.0
+        assert nb.edges.rank_lt[0] == 0 and nb.edges.rank_le[0] == 1
+        assert nb.indices[0, 0] == 2
+
+
+def test_values_beyond_float32_range_are_ranked_on_float64_keys(edge_statistics_match):
+    # squared distances near 1e40 overflow float32: the edge ranks keep float64 keys
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(12, 3)) * 1e20
+    X[5] = X[2]
+    A = np.triu(rng.random((12, 12)) < 0.3, 1)
+    g = SampleGraph.from_dense((A | A.T).astype(float))
+    for metric in ("euclidean", "sqeuclidean", "dot"):
+        nb = compute_neighbors(X, k=2, graph=g, metric=metric, chunk_size=5)
+        edge_statistics_match(nb, g, exact_matrix(X, metric))
