@@ -11,17 +11,19 @@ recovery (:func:`graph_recovery` ...), fine-tuning probes (:func:`knn_probe`,
 (:func:`knn_local_consistency`), spread and collapse (:func:`alignment`,
 :func:`uniformity`, :func:`rankme`, :func:`nc1`, :func:`cdnv`),
 neighbourhood preservation (:func:`trustworthiness`, :func:`continuity`), and
-the one-pass :func:`geometry_report`. Engine options (``device``, ``chunk_size``,
+the one-pass :func:`geometry_report`, and :func:`compare_embeddings` for several
+embeddings of the same samples side by side. Engine options (``device``, ``chunk_size``,
 ``memory_budget`` ...) are keyword arguments of every metric, and
 :func:`config_context` sets their defaults for a block of code.
 """
 
 from ._common import config_context, get_config
+from ._compare import EmbeddingComparison, compare_embeddings
 from ._consistency import LCComparison, knn_graph_from_neighbors, knn_local_consistency
 from ._engine import METRICS, chunk_size_for
 from ._linear import LinearProbeResult, fit_logistic_regression, linear_probe
 from ._neighbors import EdgeStats, Neighbors, PairStats, compute_neighbors
-from ._plot import plot_geometry_report
+from ._plot import plot_embedding_comparison, plot_geometry_report
 from ._probes import (
     KNNProbeResult,
     knn_accuracy,
@@ -64,6 +66,7 @@ __all__ = [
     "METRICS",
     "RANKME_VARIANTS",
     "EdgeStats",
+    "EmbeddingComparison",
     "GeometryReport",
     "GraphRecoveryResult",
     "KNNProbeResult",
@@ -77,6 +80,7 @@ __all__ = [
     "best_f1_radius",
     "cdnv",
     "chunk_size_for",
+    "compare_embeddings",
     "compute_neighbors",
     "continuity",
     "edge_auroc",
@@ -102,6 +106,7 @@ __all__ = [
     "macro_ovr_auroc",
     "nc1",
     "neighborhood_preservation",
+    "plot_embedding_comparison",
     "plot_geometry_report",
     "radius_neighbors",
     "rankme",
