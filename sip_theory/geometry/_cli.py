@@ -238,20 +238,32 @@ def _check_options(args) -> None:
     _embedding_names(args.embeddings, args.names)
 
 
+def _read_column(path, option: str) -> list[str]:
+    """The entries of a split file: a ``.npy`` array, or the first column of a text file
+    (optionally gzipped), blank lines skipped."""
+    import gzip
+
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"{option} file {str(p)!r} does not exist")
+    if p.suffix == ".npy":
+        return [str(v) for v in np.load(p, allow_pickle=False).reshape(-1).tolist()]
+    opener = gzip.open if p.suffix == ".gz" else open
+    with opener(p, "rt") as fh:
+        lines = [line.strip() for line in fh]
+    return [line.replace("\t", ",").split(",")[0].strip() for line in lines if line]
+
+
 def _load_index(path, option: str, n: int, ids) -> np.ndarray:
     """Row indices from a file of indices, of ids (matched via ``ids``) or a 0/1 mask."""
-    from ..data import load_ids
-
-    try:
-        raw = load_ids(path)
-    except ValueError as exc:  # e.g. repeated entries
-        raise ValueError(f"{option} file {Path(path).name}: {exc}") from exc
-    values = [str(v).strip() for v in np.asarray(raw).reshape(-1).tolist()]
+    values = _read_column(path, option)
     if not values:
         raise ValueError(f"{option} file {Path(path).name} is empty")
     low = [v.lower() for v in values]
     if len(values) == n and set(low) <= {"0", "1", "true", "false", "0.0", "1.0"}:
         return np.flatnonzero([v in ("1", "true", "1.0") for v in low])
+    if len(set(values)) != len(values):
+        raise ValueError(f"{option} file {Path(path).name} names a sample twice")
     try:
         return np.array([int(v) for v in values], dtype=np.int64)
     except ValueError:
