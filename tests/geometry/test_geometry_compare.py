@@ -253,3 +253,11 @@ def test_accuracy_sd_is_the_spread_over_folds(data):
     assert len(cv.fold_accuracies) == 5
     assert cv.accuracy_sd == np.std(cv.fold_accuracies, ddof=1)
     assert np.isnan(linear_probe(X["noise"], y, seed=1).accuracy_sd)  # one split
+
+
+def test_a_reversed_view_is_scored_like_its_copy(data):
+    X, g, y = data
+    view = X["good"][::-1]  # negative strides: torch.from_numpy alone refuses them
+    a = geometry_report(view, g, y, k=3, linear=False)
+    b = geometry_report(view.copy(), g, y, k=3, linear=False)
+    assert a.retrieval.lrap == b.retrieval.lrap and a.knn_probe.accuracy == b.knn_probe.accuracy
