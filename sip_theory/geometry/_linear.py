@@ -91,10 +91,8 @@ class LinearProbeResult(ToDictMixin):
     macro_auroc : float
         Macro one-vs-rest AUROC of the held-out class probabilities (mean over folds).
     fold_accuracies : tuple of float
-        One accuracy per fold (one entry for a single split).
-    accuracy_sd : float
-        Sample standard deviation (ddof 1) of ``fold_accuracies``: the spread over
-        folds under cross-validation; NaN for a single split.
+        One accuracy per fold (one entry for a single split); their spread is the
+        property ``accuracy_sd``.
     protocol : str
         ``"holdout"``, ``"cv"`` or ``"given"`` (explicit train/test indices).
     n_train, n_test : int
@@ -118,7 +116,8 @@ class LinearProbeResult(ToDictMixin):
 
     @property
     def accuracy_sd(self) -> float:
-        """Standard deviation of the fold accuracies (ddof 1; NaN with one fold).
+        """Sample standard deviation (ddof 1) of the fold accuracies: the spread over
+        folds under cross-validation; NaN for a single split.
 
         Examples
         --------
