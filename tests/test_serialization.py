@@ -203,6 +203,11 @@ def build_cases():
         "report_full": lambda: Ge.geometry_report(X20, E20, Y20, inputs=X20, k=2, ks=(1, 2),
                                                   histogram_bins=4, seed=0),
         "report_bare": lambda: Ge.geometry_report(X4, k=1, ks=(1,), histogram_bins=2),
+        "comparison": lambda: Ge.compare_embeddings({"a": X20, "b": X20[::-1]}, E20, Y20, k=2,
+                                                    ks=(1, 2), histogram_bins=4,
+                                                    linear_options={"cv": 2}),
+        "comparison_bare": lambda: Ge.compare_embeddings([X4, X4 + 1.0], k=1, ks=(1,),
+                                                         histogram_bins=2),
         "report_isolated_single": lambda: Ge.geometry_report(X5, E5, [0] * 5, k=1, ks=(1,),
                                                              linear=False, histogram_bins=2),
         "report_empty_graph": lambda: Ge.geometry_report(X4, empty(4), Y2, k=1, ks=(1,),
@@ -301,7 +306,8 @@ KEYS = {
         "weights"
     ),
     "LinearProbeResult": (
-        "C accuracy fold_accuracies macro_auroc n_test n_train protocol standardize"
+        "C accuracy accuracy_sd fold_accuracies macro_auroc n_test n_train protocol "
+        "standardize"
     ),
     "LCComparison": _LC_CMP,
     "SampledRetrievalResult": (
@@ -317,8 +323,9 @@ KEYS = {
         "timings uniformity "
         "vote_k"),
     "NeighborhoodPreservation": "continuity input_metric k metric trustworthiness",
+    "EmbeddingComparison": "better columns groups labels names reference rows settings",
     "GeometryReport": ("alignment cdnv consistency data histogram homophily knn_probe "
-                       "linear_probe "
+                       "linear_probe package_version schema_version "
                        "metric n_features n_samples nc1 neighborhood rankme recovery retrieval "
                        "settings theorem1 timings uniformity uniformity_t"),
     "RobustTheorem1": ("gap lc lower margin n_can_gain n_can_lose n_evaluated n_touched "

@@ -11,7 +11,8 @@ recovery (:func:`graph_recovery` ...), fine-tuning probes (:func:`knn_probe`,
 (:func:`knn_local_consistency`), spread and collapse (:func:`alignment`,
 :func:`uniformity`, :func:`rankme`, :func:`nc1`, :func:`cdnv`),
 neighbourhood preservation (:func:`trustworthiness`, :func:`continuity`), and
-the one-pass :func:`geometry_report`. Past about 10^5 samples,
+the one-pass :func:`geometry_report`, and :func:`compare_embeddings` for several
+embeddings of the same samples side by side. Past about 10^5 samples,
 :func:`estimated_geometry_report` estimates them with stated errors:
 :func:`sampled_link_retrieval` (OGB's protocol, with confidence intervals) and
 :func:`approximate_knn` (faiss HNSW or IVF, the ``faiss`` extra) with its recall
@@ -21,13 +22,14 @@ measured by :func:`measure_recall`. Engine options (``device``, ``chunk_size``,
 """
 
 from ._common import config_context, get_config
+from ._compare import EmbeddingComparison, compare_embeddings
 from ._consistency import LCComparison, knn_graph_from_neighbors, knn_local_consistency
 from ._engine import METRICS, chunk_size_for
 from ._estimated import EstimatedGeometryReport, estimated_geometry_report
 from ._faiss import ApproximateNeighbors, RecallEstimate, approximate_knn, measure_recall
 from ._linear import LinearProbeResult, fit_logistic_regression, linear_probe
 from ._neighbors import EdgeStats, Neighbors, PairStats, compute_neighbors
-from ._plot import plot_geometry_report
+from ._plot import plot_embedding_comparison, plot_geometry_report
 from ._probes import (
     KNNProbeResult,
     knn_accuracy,
@@ -72,6 +74,7 @@ __all__ = [
     "RANKME_VARIANTS",
     "ApproximateNeighbors",
     "EdgeStats",
+    "EmbeddingComparison",
     "EstimatedGeometryReport",
     "GeometryReport",
     "GraphRecoveryResult",
@@ -89,6 +92,7 @@ __all__ = [
     "best_f1_radius",
     "cdnv",
     "chunk_size_for",
+    "compare_embeddings",
     "compute_neighbors",
     "continuity",
     "edge_auroc",
@@ -116,6 +120,7 @@ __all__ = [
     "measure_recall",
     "nc1",
     "neighborhood_preservation",
+    "plot_embedding_comparison",
     "plot_geometry_report",
     "radius_neighbors",
     "rankme",

@@ -139,8 +139,9 @@ def as_tensor2d(x, *, name: str = "embeddings", device=None, dtype=None) -> torc
     arr = check_embeddings(x, name=name)
     if not arr.flags.writeable:  # torch.from_numpy warns on read-only memory
         arr = arr.copy()
+    arr = np.ascontiguousarray(arr)  # torch.from_numpy refuses negative strides (X[::-1])
     target = _resolve_dtype(dtype, torch.from_numpy(arr[:0]).dtype)
-    return torch.from_numpy(np.ascontiguousarray(arr)).to(device=dev, dtype=target)
+    return torch.from_numpy(arr).to(device=dev, dtype=target)
 
 
 def like_input(value, like, *, dtype=None):

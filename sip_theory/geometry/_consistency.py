@@ -70,6 +70,11 @@ class LCComparison(ToDictMixin):
     n_unlabeled : int
         Samples whose label is missing: nodes of both graphs, never evaluated, never
         voting.
+    credit_embedding, credit_graph : ndarray
+        Per-node LC credit on each graph (1: the label is the unique majority of the
+        node's neighbours; NaN: not evaluated), as
+        :attr:`sip_theory.theory.LocalConsistencyResult.credit`; ``credit_graph`` is
+        None without a graph. Not in :meth:`to_dict`.
     """
 
     lc_embedding: float
@@ -84,6 +89,10 @@ class LCComparison(ToDictMixin):
     per_class_lc_embedding: np.ndarray = field(repr=False, default=None)
     per_class_lc_graph: np.ndarray = field(repr=False, default=None)
     n_unlabeled: int = 0
+    credit_embedding: np.ndarray = field(repr=False, default=None)
+    credit_graph: np.ndarray = field(repr=False, default=None)
+
+    _to_dict_exclude = ("credit_embedding", "credit_graph")
 
     @property
     def gap(self) -> float | None:
@@ -194,10 +203,11 @@ def knn_local_consistency(
     # code -1: a missing label (the one marker from here on)
     r_emb = local_consistency(h, codes, ties=ties, isolated=isolated, missing_label=-1)
     hom_emb = _edge_homophily(edge_homophily, h, codes)
-    lc_g = hom_g = per_g = None
+    lc_g = hom_g = per_g = credit_g = None
     if g is not None:
         r_g = local_consistency(g, codes, ties=ties, isolated=isolated, missing_label=-1)
         lc_g = float(r_g.value)
+        credit_g = r_g.credit
         hom_g = _edge_homophily(edge_homophily, g, codes)
         per_g = _per_class(np.nan_to_num(r_g.credit), r_g.evaluated, codes, classes.shape[0])
     return LCComparison(
@@ -207,6 +217,7 @@ def knn_local_consistency(
         per_class_lc_embedding=_per_class(np.nan_to_num(r_emb.credit), r_emb.evaluated, codes,
                                           classes.shape[0]),
         per_class_lc_graph=per_g, n_unlabeled=int((codes < 0).sum()),
+        credit_embedding=r_emb.credit, credit_graph=credit_g,
     )
 
 

@@ -91,6 +91,8 @@ class LinearProbeResult(ToDictMixin):
     macro_auroc : float
         Macro one-vs-rest AUROC of the held-out class probabilities (mean over folds).
     fold_accuracies : tuple of float
+        One accuracy per fold (one entry for a single split); their spread is the
+        property ``accuracy_sd``.
     protocol : str
         ``"holdout"``, ``"cv"`` or ``"given"`` (explicit train/test indices).
     n_train, n_test : int
@@ -110,6 +112,24 @@ class LinearProbeResult(ToDictMixin):
     test_predictions: np.ndarray = field(repr=False, default=None)
 
     _to_dict_exclude = ("test_predictions",)
+    _to_dict_extra = ("accuracy_sd",)
+
+    @property
+    def accuracy_sd(self) -> float:
+        """Sample standard deviation (ddof 1) of the fold accuracies: the spread over
+        folds under cross-validation; NaN for a single split.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> X = np.r_[rng.normal(0, 1, (30, 2)), rng.normal(1.5, 1, (30, 2))]
+        >>> r = linear_probe(X, [0] * 30 + [1] * 30, cv=3)
+        >>> bool(np.isclose(r.accuracy_sd, np.std(r.fold_accuracies, ddof=1)))
+        True
+        """
+        acc = np.asarray(self.fold_accuracies, dtype=np.float64)
+        return float(acc.std(ddof=1)) if acc.shape[0] > 1 else float("nan")
 
 
 def linear_probe(

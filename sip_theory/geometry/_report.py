@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from .._serialization import ToDictMixin, to_jsonable
-from .._validation import check_positive_int
+from .._validation import check_one_of, check_positive_int
 from ..theory import Theorem1Check, check_theorem1
 from ._arrays import single_thread_if_small
 from ._common import engine_options, known_codes, prepare
@@ -22,7 +22,15 @@ from ._retrieval import LinkRetrievalResult, link_retrieval
 from ._spread import alignment, cdnv, nc1, rankme_all, uniformity
 from ._trust import NeighborhoodPreservation, neighborhood_preservation
 
-__all__ = ["THEOREM1_AUTO_WORK", "GeometryReport", "geometry_report"]
+__all__ = ["REPORT_SCHEMA_VERSION", "THEOREM1_AUTO_WORK", "GeometryReport", "geometry_report"]
+
+#: Version of the layout of :meth:`GeometryReport.to_dict` (and of the CLI's JSON): raised
+#: when a key is renamed or removed, or its meaning changes (new keys do not raise it).
+REPORT_SCHEMA_VERSION = 2
+
+#: Columns of ``GeometryReport.per_sample`` in their CSV order.
+PER_SAMPLE_COLUMNS = ("label", "knn_vote", "knn_prediction", "knn_correct", "lc_graph",
+                      "lc_knn", "first_neighbor_rank")
 
 #: Largest n^2 d for which :func:`geometry_report` checks Theorem 1 by default: its exact
 #: passes run in float64 on the CPU (about 10 s at n = 4,000, d = 128 on 2 cores; data with
@@ -72,13 +80,26 @@ class GeometryReport(ToDictMixin):
     timings : dict
         Seconds per stage.
     settings : dict
-        The options used.
+        The options used (metric, k, ks, probe_k, lc_k, lc_mode, normalize,
+        normalize_rows, seed, the linear probe's options, engine settings, ...).
     data : dict
         What the data hold that a metric may hide: ``n_unlabeled`` (samples whose
         label is missing, left out of every label metric; None without labels),
         ``n_zero_rows`` (all-zero embedding rows), ``n_duplicate_rows`` (rows equal
         to an earlier row), ``n_isolated_nodes`` (sample nodes of G without a
         neighbour; None without a graph). :meth:`warnings` says them in words.
+    per_sample : dict or None
+        With ``per_sample=True``: one array of length n per column of
+        ``PER_SAMPLE_COLUMNS``, read off the report's own computations (no second
+        sweep): ``label`` (None where missing); ``knn_vote``, the k-NN probe's vote
+        share of the sample's own label (distance-weighted as the probe votes),
+        ``knn_prediction`` and ``knn_correct`` (NaN/None for unlabelled samples);
+        ``lc_graph`` and ``lc_knn``, the sample's LC credit on G and on the
+        embedding's kNN graph (1: its label is the unique majority of its
+        neighbours; NaN: not evaluated); ``first_neighbor_rank``, the rank of its
+        nearest graph neighbour among all other samples (non-neighbour ties counted
+        first, as in the MRR; NaN for isolated nodes). Columns a report lacks (no
+        graph, no labels) are absent. Not in :meth:`to_dict`.
     """
 
     n_samples: int
@@ -102,6 +123,9 @@ class GeometryReport(ToDictMixin):
     timings: dict = field(repr=False)
     settings: dict = field(repr=False)
     data: dict = field(default_factory=dict)
+    per_sample: dict | None = field(repr=False, default=None)
+
+    _to_dict_exclude = ("per_sample",)
 
     def warnings(self) -> list[str]:
         """One line per property of the data that deserves a look (empty if none).
@@ -133,6 +157,10 @@ class GeometryReport(ToDictMixin):
     def to_dict(self) -> dict:
         """A JSON-serialisable dict; timings rounded to 0.1 ms, the retrieval curve added.
 
+        ``schema_version`` (:data:`REPORT_SCHEMA_VERSION`) and ``package_version`` (the
+        ``sip_theory`` that computed it) come first; the options used are in
+        ``settings``.
+
         Examples
         --------
         >>> import json, numpy as np
@@ -143,8 +171,13 @@ class GeometryReport(ToDictMixin):
         >>> d["retrieval"]["lrap"], d["knn_probe"]["accuracy"], d["recovery"]["realized"]
         (1.0, 1.0, True)
         >>> _ = json.dumps(d, allow_nan=False)
+        >>> d["schema_version"] == REPORT_SCHEMA_VERSION
+        True
         """
-        out = super().to_dict()
+        from .. import __version__
+
+        out = {"schema_version": REPORT_SCHEMA_VERSION, "package_version": __version__,
+               **super().to_dict()}
         out["timings"] = {k: round(float(v), 4) for k, v in self.timings.items()}
         if self.retrieval is not None:
             out["retrieval"]["curve"] = to_jsonable({
@@ -248,8 +281,10 @@ def geometry_report(
     ks=None,
     probe_k: int | None = None,
     lc_k: int | None = None,
+    lc_mode: str = "union",
     uniformity_t: float = 2.0,
     normalize: bool = True,
+    normalize_rows: bool = False,
     linear: bool = True,
     linear_options: dict | None = None,
     isolated: str = "exclude",
@@ -259,6 +294,7 @@ def geometry_report(
     theorem1: bool | None = None,
     seed=0,
     missing_label=None,
+    per_sample: bool = False,
     **engine,
 ) -> GeometryReport:
     """Score an embedding against a graph and labels, computing its distances once.
@@ -290,9 +326,15 @@ def geometry_report(
         A default larger than the data allows (n - 1, for ``probe_k`` the labelled
         samples - 1) is lowered to it, with a note in ``settings["notes"]``; a value
         given explicitly raises instead, as each metric does.
+    lc_mode : {"union", "mutual"}, default "union"
+        Symmetrisation of the kNN graph LC is measured on
+        (:func:`knn_local_consistency`).
     uniformity_t : float, default 2
     normalize : bool, default True
         Alignment and uniformity on unit-normalised embeddings.
+    normalize_rows : bool, default False
+        Divide every row by its Euclidean norm before any metric (the embedding
+        scored is then the L2-normalised one); a row of zero norm raises.
     linear : bool, default True
         Fit the linear probe (held-out split; see ``linear_options``).
     linear_options : dict, optional
@@ -321,6 +363,10 @@ def geometry_report(
         linear probe, NC1 and CDNV use the labelled rows). ``data["n_unlabeled"]``
         counts them, and the Theorem 1 check (which needs every label) is skipped
         with a note.
+    per_sample : bool, default False
+        Keep the per-sample values (``GeometryReport.per_sample``: LC credits, the
+        k-NN vote and prediction, the rank of the first graph neighbour), read off
+        the same computations.
     **engine
         ``device``, ``dtype``, ``chunk_size``, ``memory_budget``, ``progress``,
         ``distributed`` as in :func:`compute_neighbors`.
@@ -353,10 +399,11 @@ def geometry_report(
     with single_thread_if_small(float(X0.shape[0]) ** 2 * X0.shape[1], X0.device):
         return _geometry_report(
             embeddings, graph, labels, inputs=inputs, metric=metric, k=k, ks=ks,
-            probe_k=probe_k, lc_k=lc_k, uniformity_t=uniformity_t, normalize=normalize,
-            linear=linear, linear_options=linear_options, isolated=isolated, ties=ties,
-            trust_k=trust_k, histogram_bins=histogram_bins, theorem1=theorem1, seed=seed,
-            missing_label=missing_label, **engine)
+            probe_k=probe_k, lc_k=lc_k, lc_mode=lc_mode, uniformity_t=uniformity_t,
+            normalize=normalize, normalize_rows=normalize_rows, linear=linear,
+            linear_options=linear_options, isolated=isolated, ties=ties, trust_k=trust_k,
+            histogram_bins=histogram_bins, theorem1=theorem1, seed=seed,
+            missing_label=missing_label, per_sample=per_sample, **engine)
 
 
 def _neighbour_count(value, default: int, limit: int, name: str, notes: list) -> int:
@@ -385,9 +432,49 @@ def _data_counts(X, g, codes) -> dict:
             "n_zero_rows": n_zero, "n_duplicate_rows": n_dup, "n_isolated_nodes": n_iso}
 
 
+def _normalized_rows(X: torch.Tensor) -> torch.Tensor:
+    """``X`` with unit rows; a zero row raises (it has no direction)."""
+    norm = torch.linalg.vector_norm(X, dim=1)
+    zero = torch.nonzero(norm == 0).reshape(-1)
+    if zero.numel():
+        raise ValueError(f"normalize_rows: {zero.numel()} row(s) of zero norm cannot be "
+                         f"L2-normalised (e.g. row {int(zero[0])})")
+    return X / norm[:, None]
+
+
+def _per_sample_values(n, classes, codes, probe, cons, ret) -> dict:
+    """The per-sample columns (``GeometryReport.per_sample``) from the computed results."""
+    out = {}
+    if codes is not None:
+        known = codes >= 0
+        label = np.full(n, None, dtype=object)
+        label[known] = classes[codes[known]]
+        out["label"] = label
+    if probe is not None:
+        # leave-one-out: the probe voted the labelled rows in index order
+        rows = np.flatnonzero(codes >= 0)
+        vote = np.full(n, np.nan)
+        vote[rows] = probe.proba[np.arange(rows.shape[0]), codes[rows]]
+        pred = np.full(n, None, dtype=object)
+        pred[rows] = probe.predictions
+        correct = np.full(n, None, dtype=object)
+        correct[rows] = probe.predictions == classes[codes[rows]]
+        out.update(knn_vote=vote, knn_prediction=pred, knn_correct=correct)
+    if cons is not None:
+        if cons.credit_graph is not None:
+            out["lc_graph"] = np.asarray(cons.credit_graph, dtype=np.float64)
+        out["lc_knn"] = np.asarray(cons.credit_embedding, dtype=np.float64)
+    if ret is not None and "reciprocal_rank" in ret.per_node:
+        rr = np.asarray(ret.per_node["reciprocal_rank"], dtype=np.float64)
+        with np.errstate(divide="ignore"):
+            out["first_neighbor_rank"] = np.where(rr > 0, np.rint(1.0 / rr), np.nan)
+    return {key: out[key] for key in PER_SAMPLE_COLUMNS if key in out}
+
+
 def _geometry_report(embeddings, graph, labels, *, inputs, metric, k, ks, probe_k, lc_k,
-                     uniformity_t, normalize, linear, linear_options, isolated, ties, trust_k,
-                     histogram_bins, theorem1, seed, missing_label, **engine) -> GeometryReport:
+                     lc_mode, uniformity_t, normalize, normalize_rows, linear, linear_options,
+                     isolated, ties, trust_k, histogram_bins, theorem1, seed, missing_label,
+                     per_sample, **engine) -> GeometryReport:
     from ..graphs import as_sample_graph
     from ..theory import edge_homophily, node_homophily
 
@@ -395,14 +482,18 @@ def _geometry_report(embeddings, graph, labels, *, inputs, metric, k, ks, probe_
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     X = prepare(embeddings, device=engine["device"], dtype=engine["dtype"])
+    if normalize_rows:
+        X = _normalized_rows(X)
+    check_one_of(lc_mode, ("union", "mutual"), name="lc_mode")
     n, d = int(X.shape[0]), int(X.shape[1])
     if n < 3:
         raise ValueError(f"embeddings must have at least 3 rows for a report, got {n}")
     g = None if graph is None else as_sample_graph(graph, n_nodes=n, name="graph")
     codes = None
     n_labelled = n
+    classes = None
     if labels is not None:
-        _, codes = known_codes(labels, n, missing_label=missing_label, need=2)
+        classes, codes = known_codes(labels, n, missing_label=missing_label, need=2)
         n_labelled = int((codes >= 0).sum())
     if inputs is not None:
         inputs_t = prepare(inputs, device=X.device, dtype=X.dtype, name="inputs")
@@ -459,7 +550,8 @@ def _geometry_report(embeddings, graph, labels, *, inputs, metric, k, ks, probe_
         # codes carry the missing labels as -1 from here on
         probe = knn_probe(X, labels, k=probe_k, neighbors=nb, missing_label=missing_label,
                           weights="uniform" if metric == "dot" else "distance", **plain)
-        cons = knn_local_consistency(X, labels, g, k=lc_k, ties=ties, neighbors=nb,
+        cons = knn_local_consistency(X, labels, g, k=lc_k, mode=lc_mode, ties=ties,
+                                     neighbors=nb,
                                      missing_label=missing_label, **plain)
         if g is not None and g.n_edges:
             hom = {"edge": float(edge_homophily(g, codes, missing_label=-1)),
@@ -509,9 +601,17 @@ def _geometry_report(embeddings, graph, labels, *, inputs, metric, k, ks, probe_
         notes.append(f"Theorem 1 check skipped: n^2 d = {work:.2g} > {THEOREM1_AUTO_WORK:.2g} "
                      "(exact O(n^2 d) passes on the CPU; pass theorem1=True to run it)")
     timings["total"] = time.perf_counter() - t0
+    lin_opts = {key: v for key, v in (linear_options or {}).items()
+                if key not in ("train_index", "test_index")}
+    if linear_options and "train_index" in linear_options:
+        lin_opts["split"] = "given"
     settings = {
         "metric": metric, "k": k, "ks": list(ks), "probe_k": probe_k, "lc_k": lc_k,
-        "uniformity_t": float(uniformity_t), "normalize": bool(normalize),
+        "lc_mode": lc_mode, "uniformity_t": float(uniformity_t),
+        "normalize": bool(normalize), "normalize_rows": bool(normalize_rows),
+        "linear": bool(linear), "linear_options": lin_opts,
+        "seed": seed if isinstance(seed, (int, np.integer)) else repr(seed),
+        "theorem1": theorem1, "missing_label": missing_label,
         "isolated": isolated, "ties": ties, "trust_k": trust_k,
         "histogram_bins": histogram_bins, "chunk_size": nb.chunk_size,
         "n_blocks": nb.n_blocks, "world_size": nb.world_size,
@@ -525,4 +625,6 @@ def _geometry_report(embeddings, graph, labels, *, inputs, metric, k, ks, probe_
         alignment=align, uniformity=unif, uniformity_t=float(uniformity_t), rankme=rk,
         nc1=nc1_v, cdnv=cdnv_v, neighborhood=neigh, theorem1=chk, histogram=_histogram(nb),
         timings=timings, settings=settings, data=_data_counts(X, g, codes),
+        per_sample=_per_sample_values(n, classes, codes, probe, cons, ret)
+        if per_sample else None,
     )
