@@ -69,6 +69,41 @@ def inverse_norms(x, name: str = "embeddings"):
     return 1.0 / norms
 
 
+def exact_integer_limit(dtype) -> float:
+    """The largest max_i ``|x_i|^2`` for which the fast values of integer points are exact.
+
+    For integer rows x, y every intermediate of ``|x|^2 + |y|^2 - 2 x.y`` (and of
+    x.y) is an integer of magnitude at most 4 max ``|x|^2`` (Cauchy-Schwarz), so
+    in any summation order it is represented exactly while that is at most
+    2^p, p the dtype's significand bits: the limit is 2^(p - 2), 2^22 for float32
+    and 2^51 for float64. (Such entries are at most 2^11 in magnitude for
+    float32, so a TF32 product would also hold them exactly.)
+
+    Examples
+    --------
+    >>> exact_integer_limit(np.float32) == 2.0**22, exact_integer_limit(np.float64) == 2.0**51
+    (True, True)
+    """
+    if isinstance(dtype, (type, np.dtype, str)):
+        eps = float(np.finfo(np.dtype(dtype)).eps)
+    else:  # a torch dtype
+        import torch
+
+        eps = float(torch.finfo(dtype).eps)
+    return 0.5 / eps  # eps = 2^(1 - p)
+
+
+def _integer_sq_max(x) -> float:
+    """max_i ``|x_i|^2`` (in float64) when every entry of ``x`` is a finite integer, else +inf."""
+    ops = ops_for(x)
+    if int(x.shape[0]) * int(x.shape[1]) == 0:
+        return 0.0
+    xp = ops.xp
+    if not bool(xp.isfinite(x).all()) or not bool((x == xp.round(x)).all()):
+        return math.inf
+    return float(ops.row_sq(ops.float64(x)).max())
+
+
 class PairSpace:
     """Query and reference points prepared for one metric.
 
@@ -118,8 +153,19 @@ class PairSpace:
         self.dtype = queries.dtype
         self.device = getattr(queries, "device", None)  # torch tensors only
         d = int(queries.shape[1])
+        # integer points whose every partial sum the dtype holds exactly: the fast values
+        # are the exact ones (then centring, which would break integrality, is pointless)
+        self.sq_max = math.inf  # max |x|^2 over the points when they are all integers
+        if metric != "cosine":
+            self.sq_max = _integer_sq_max(queries) if self.same else max(
+                _integer_sq_max(queries), _integer_sq_max(self.raw_r))
+        self.native_is_exact = self.sq_max <= exact_integer_limit(self.dtype)
         self.centred = bool(centre) and metric in ("euclidean", "sqeuclidean") \
-            and self.n_columns > 0
+            and self.n_columns > 0 and not self.native_is_exact
+        # euclidean: a finished value is the root rounded to the dtype; it is the exact
+        # (float64) root only when the dtype is float64
+        self.fast_is_exact = self.native_is_exact and (
+            metric != "euclidean" or ops.eps(self.dtype) == 2.0**-52)
         if self.centred:
             mean = ops.float64(self.raw_r).mean(0)
             self.Q = ops.cast(ops.float64(queries) - mean, queries)
@@ -252,8 +298,8 @@ class PairSpace:
         """Recompute squared distances that the expansion may have cancelled away (from
         q - r in the points' dtype), so that duplicates sit at exactly 0."""
         ops = self.ops
-        if D2.shape[1] == 0 or D2.shape[0] == 0:
-            return
+        if D2.shape[1] == 0 or D2.shape[0] == 0 or self.native_is_exact:
+            return  # exact integers: nothing was cancelled, nothing is negative
         c1 = c0 + int(D2.shape[1])
         row_min = D2.min(1) if ops.name == "numpy" else D2.min(dim=1).values
         bound = self.rel_tol * (self.sq_q[r0:r1] + self._sq_r_max)
@@ -302,7 +348,9 @@ class PairSpace:
         """Per query row, a float64 bound (native units) on |fast - exact| over all columns."""
         if self._row_error is None:
             ops, f = self.ops, self.error_factor
-            if self.metric in ("euclidean", "sqeuclidean"):
+            if self.native_is_exact:  # native values are exact (a float32 root is padded)
+                err = ops.full((self.n_queries,), 0.0, self.Q, dtype=ops.float64_dtype)
+            elif self.metric in ("euclidean", "sqeuclidean"):
                 err = f * (ops.float64(self.sq_q) + self._sq_r_max)
             elif self.metric == "cosine":
                 err = ops.full((self.n_queries,), 2.0 * f, self.Q, dtype=ops.float64_dtype)
@@ -315,8 +363,24 @@ class PairSpace:
 
     def band(self, values, err) -> tuple:
         """float64 interval holding the exact value of a pair whose fast value is ``values``
-        (and the fast value of a pair whose exact value it is)."""
+        (and the fast value of a pair whose exact value it is): ``values`` itself when
+        :attr:`fast_is_exact`."""
+        if self.fast_is_exact:
+            v = self.ops.float64(values)
+            return v, v
         return band(self.ops.float64(values), err, self.metric, self.eps, xp=self.ops.xp)
+
+    def exact_at(self, D, rows, cols, r0: int, c0: int = 0, *, native: bool = False):
+        """Exact values of the entries ``D[rows, cols]`` of a fast block of query rows from
+        ``r0`` and columns from ``c0``: read from the block when its values are exact
+        (:attr:`fast_is_exact`; with ``native``, a native block's squared values and
+        :attr:`native_is_exact`), else recomputed with :meth:`exact`. Masked entries of a
+        block are +inf, as :meth:`exact` gives for excluded pairs."""
+        squared = native and self.metric == "euclidean"
+        if self.native_is_exact if squared else self.fast_is_exact:
+            ex = self.ops.float64(D[rows, cols])
+            return self.ops.sqrt_(ex) if squared else ex
+        return self.exact(r0 + rows, c0 + cols)
 
     def to_fast(self, bound, up: bool):
         """A float64 bound in the points' dtype, rounded outwards (up or down)."""
@@ -328,12 +392,12 @@ class PairSpace:
         return t
 
     # ------------------------------------------------------------------ selectors
-    def candidates(self, D, r0: int, cap, c0: int = 0):
+    def candidates(self, D, r0: int, cap, c0: int = 0, *, native: bool = False):
         """(local row, column, exact value) of every entry with fast value <= cap[row], in
-        row-major order: the pairs whose exact value may decide a row's result."""
+        row-major order: the pairs whose exact value may decide a row's result.
+        ``native``: ``D`` is a native block of :meth:`fast_block`."""
         rows, cols = self.ops.nonzero(D <= cap[:, None])
-        cols = cols + c0
-        return rows, cols, self.exact(r0 + rows, cols)
+        return rows, cols + c0, self.exact_at(D, rows, cols, r0, c0, native=native)
 
     def k_nearest(self, D, r0: int, k: int, *, native: bool = False,
                   expanded: bool = False):
@@ -394,7 +458,14 @@ class PairSpace:
             mi, ti = ops.nonzero((tail <= cap[rt][:, None]) & (tail < math.inf))
             rows = ops.concat([rows, rt[mi]], 0)
             cols = ops.concat([cols, n0 + ti], 0)
-        ex = self.exact(r0 + rows, cols)
+        if self.native_is_exact if (native or expanded) else self.fast_is_exact:
+            ex = ops.float64(D[rows, cols])  # the fast values are the exact ones
+            if shift is not None:
+                ex += shift[rows]  # exact: integers the dtype holds
+            if squared:
+                ex = ops.sqrt_(ex)
+        else:
+            ex = self.exact(r0 + rows, cols)
         perm = ops.order_within_rows(rows, ex, cols, cols_sorted=False)
         counts = ops.bincount(rows, b)
         starts = ops.cumsum(counts) - counts
@@ -416,6 +487,9 @@ class PairSpace:
 
     def _band_squared(self, values, err) -> tuple:
         """:meth:`band` for native (squared) values of the Euclidean metric."""
+        if self.native_is_exact:
+            v = self.ops.float64(values)
+            return v, v
         return band(self.ops.float64(values), err, "sqeuclidean", self.eps, xp=self.ops.xp)
 
     def within(self, D, r0: int, threshold: float, *, strict: bool, c0: int = 0,
@@ -431,7 +505,7 @@ class PairSpace:
         if native and self.metric == "euclidean":
             # a fast distance is the rounded root of the native value: native <= (cap (1+eps))^2
             cap = cap * cap * (1.0 + 8.0 * self.eps)
-        rows, cols, ex = self.candidates(D, r0, self.to_fast(cap, up=True), c0)
+        rows, cols, ex = self.candidates(D, r0, self.to_fast(cap, up=True), c0, native=native)
         keep = ex < threshold if strict else ex <= threshold
         rows, cols, ex = rows[keep], cols[keep], ex[keep]
         order = ops.order_within_rows(rows, ex, cols)
@@ -442,7 +516,7 @@ class PairSpace:
         the rounding bound of one of the sorted float64 ``thresholds``."""
         ops = self.ops
         D = ops.float64(D)
-        if thresholds.shape[0] == 0 or D.shape[0] * D.shape[1] == 0:
+        if thresholds.shape[0] == 0 or D.shape[0] * D.shape[1] == 0 or self.fast_is_exact:
             return D
         err = self.row_error(r0, r0 + int(D.shape[0]))
         lo, hi = self.band(D, err[:, None])
@@ -473,5 +547,8 @@ class PairSpace:
         _, hi = self.band(base, err)  # that pair's exact value is <= hi
         _, cap = self.band(hi, err)  # so the minimum's fast value is <= cap
         cap[~ok] = -math.inf
+        if self.fast_is_exact:
+            out[ok] = fmin[ok]
+            return out
         qi, cj = ops.nonzero(masked <= cap[:, None])
         return ops.scatter_min(out, qi, self.exact(r0 + qi, cj + c0))

@@ -359,6 +359,10 @@ class _EdgeRanks(_Consumer):
         self.rank_le = torch.zeros(m2, dtype=torch.int64, device=space.device)
         self.min_nonedge = torch.zeros(n, dtype=torch.float64, device=space.device)
         self.key32 = space.dtype == torch.float64 and self._value_bound() < _FLOAT32_SAFE
+        # exact fast values whose keys are themselves (integers float32 holds, or float64
+        # keys): the counts below and up to an edge's value are its exact ranks
+        self.exact_keys = space.fast_is_exact and (not self.key32 or (
+            space.metric != "euclidean" and 4.0 * space.sq_max <= 2.0**24))
         self._buffers: dict = {}  # worker thread -> float32 buffer of sorted keys
 
     def _value_bound(self) -> float:
@@ -412,10 +416,13 @@ class _EdgeRanks(_Consumer):
             below = torch.searchsorted(S, pad, right=False)[rows, pos]  # provably < v
             pad[rows, pos] = self._to_key(hi, up=True)
             upto = torch.searchsorted(S, pad, right=True)[rows, pos]  # provably <= v beyond
-            lt, le = below.clone(), below + 1  # a band holding the edge alone
-            flagged = torch.nonzero(upto - below > 1).flatten()
-            if flagged.numel():
-                self._resolve_band(blk, flagged, rows, v, below, upto, lt, le)
+            if self.exact_keys:  # ties included: the keys are the exact values
+                lt, le = below, upto
+            else:
+                lt, le = below.clone(), below + 1  # a band holding the edge alone
+                flagged = torch.nonzero(upto - below > 1).flatten()
+                if flagged.numel():
+                    self._resolve_band(blk, flagged, rows, v, below, upto, lt, le)
             self.rank_lt[p0:p1] = lt
             self.rank_le[p0:p1] = le
         self._nearest_nonedge(blk, S, err, rows, cols)
@@ -442,7 +449,7 @@ class _EdgeRanks(_Consumer):
             offset = torch.arange(int(L.sum()), device=dev) - torch.repeat_interleave(
                 torch.cumsum(L, 0) - L, L)
             member = order[inverse[lo_e:hi_e][owner], below[f][owner] + offset]
-            ex = sp.exact(blk.r0 + rows[f][owner], member)
+            ex = sp.exact_at(blk.D, rows[f][owner], member, blk.r0)
             target = v[f][owner]
             lt[f] = below[f] + torch.zeros_like(L).index_add_(0, owner, (ex < target).long())
             le[f] = below[f] + torch.zeros_like(L).index_add_(0, owner, (ex <= target).long())
@@ -510,7 +517,7 @@ class _EdgeRanks(_Consumer):
             _, cap = sp.band(hi, err)
             cap = torch.where(found, cap, torch.full_like(cap, -math.inf))
             r, c = torch.nonzero(D <= sp.to_fast(cap, up=True)[:, None], as_tuple=True)
-            ex = sp.exact(blk.r0 + todo[r], c)
+            ex = D[r, c].double() if sp.fast_is_exact else sp.exact(blk.r0 + todo[r], c)
             ex = torch.where(self._is_edge((blk.r0 + todo[r]) * sp.n_columns + c),
                              torch.full_like(ex, math.inf), ex)
             out = out.scatter_reduce(0, r, ex, reduce="amin")
@@ -658,6 +665,13 @@ class _PairCounts(_Consumer):
         in_band = (np.searchsorted(srt, self.hi64[busy], side="right")
                    - np.searchsorted(srt, self.lo64[busy], side="left"))
         h_le = None if self.h is None else np.searchsorted(srt, self._h_np(), side="right")
+        if self.space.fast_is_exact:  # the fast counts are the exact ones, ties included
+            with self.lock:
+                self.le += le
+                self.lt += lt
+                if h_le is not None:
+                    self.h_le += h_le
+            return
         # the block's own upper edges: their fast values and exact distances
         indptr, indices, exact = self.edges
         p0, p1 = int(indptr[blk.r0]), int(indptr[blk.r1])
