@@ -45,7 +45,8 @@ def spectral_embedding(graph, dim: int, *, return_eigenvalues: bool = False):
       and on a graph with many small components (Cora's G_PT has about 80)
       the bottom of the spectrum would otherwise be all such indicators;
     * the remaining eigenpairs of all components are pooled and the ``dim``
-      smallest eigenvalues taken (ties: lower component index first, by
+      smallest eigenvalues taken (ties, equal after rounding to 10 decimals:
+      lower component index first, by
       :meth:`~sip_theory.graphs.SampleGraph.connected_components`, then the
       solver's order); column j is ``D^{-1/2} u_j``, the generalized
       eigenvector ``(D - A) f = lambda D f`` with ``f^T D f = 1`` (Belkin and
@@ -96,7 +97,9 @@ def spectral_embedding(graph, dim: int, *, return_eigenvalues: bool = False):
         # column 0 is the trivial pair of a connected component (eigenvalue 0, simple)
         blocks.append((nodes, vecs))
         cands += [(float(v), c, j) for j, v in enumerate(vals) if j >= 1]
-    cands.sort(key=lambda t: (t[0], t[1], t[2]))
+    # eigenvalues equal after rounding to 10 decimals are ties (the triangles of a
+    # graph compute 3/2 as 1.4999999999999998 or 1.5000000000000002)
+    cands.sort(key=lambda t: (round(t[0], 10), t[1], t[2]))
     chosen = cands[:dim]
     emb = np.zeros((n, dim))
     eig = np.full(dim, np.nan)

@@ -47,8 +47,9 @@ def tfidf_svd_embedding(features, dim: int, seed=0) -> np.ndarray:
     Returns
     -------
     ndarray of shape (n_samples, dim)
-        ``U_dim diag(s_dim)`` of the tf-idf matrix, singular values in
-        decreasing order; each column's sign is fixed so that its entry of
+        ``U_dim diag(s_dim) = T V_dim`` of the tf-idf matrix ``T``, singular
+        values in decreasing order (computed as ``T V_dim``, so that an
+        all-zero row is exactly 0); each column's sign is fixed so that its entry of
         largest magnitude (first on ties) is positive.
 
     Raises
@@ -85,16 +86,16 @@ def tfidf_svd_embedding(features, dim: int, seed=0) -> np.ndarray:
         raise ValueError(f"dim must be <= min(n_samples, n_features) = {m}, got {dim}")
     rng = as_generator(seed, name="seed")
     if m <= _DENSE_SVD_MAX or dim >= m - 1:
-        u, s, _ = np.linalg.svd(t.toarray(), full_matrices=False)
-        u, s = u[:, :dim], s[:dim]
+        _, _, vt = np.linalg.svd(t.toarray(), full_matrices=False)
+        vt = vt[:dim]
     else:
         from scipy.sparse.linalg import svds
 
         v0 = rng.uniform(-1.0, 1.0, size=m)
-        u, s, _ = svds(t, k=dim, v0=v0, solver="arpack")
-        order = np.argsort(-s, kind="stable")
-        u, s = u[:, order], s[order]
-    emb = u * s[None, :]
+        _, s, vt = svds(t, k=dim, v0=v0, solver="arpack")
+        vt = vt[np.argsort(-s, kind="stable")]
+    # T V = U S, computed as the product so that an empty row is exactly 0
+    emb = np.asarray(t @ vt.T)
     pivot = np.abs(emb).argmax(axis=0)
     signs = np.sign(emb[pivot, np.arange(dim)])
     signs[signs == 0] = 1.0
