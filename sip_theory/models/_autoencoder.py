@@ -91,6 +91,12 @@ def l2_normalize_rows(x) -> torch.Tensor:
         t = t.float()
     if t.ndim != 2:
         raise ValueError(f"x must be 2-D (n, d), got shape {tuple(t.shape)}")
+    if t.shape[1] == 0:
+        return t
+    # divide by the row's largest magnitude first: the norm of a row of tiny entries
+    # underflows to 0 in float32 (1e-30 squares to 0)
+    big = t.abs().amax(dim=1, keepdim=True)
+    t = t / torch.where(big > 0, big, torch.ones_like(big))
     norm = torch.linalg.vector_norm(t, dim=1, keepdim=True)
     return t / torch.where(norm > 0, norm, torch.ones_like(norm))
 
