@@ -2,8 +2,10 @@
 
 * encoders: :class:`TransformerEncoder` (BERT-style, [CLS] pooling, presets
   ``"tiny"`` and ``"manifold"``), :class:`MLPEncoder`, :class:`LookupEncoder`;
-* per-sample objectives: :class:`MaskedTokenLM` (:func:`mask_tokens`) and
-  :class:`MaskedFeatureReconstruction` (:func:`mask_features`);
+* per-sample objectives: :class:`MaskedTokenLM` (:func:`mask_tokens`),
+  :class:`MaskedFeatureReconstruction` (:func:`mask_features`) and
+  :class:`DenoisingAutoencoderObjective` (Mult-DAE for bag-of-words rows, on
+  :func:`l2_normalize_rows` inputs);
 * :class:`SIPTTrainer` with :class:`TrainerConfig`: L = (1 - lambda_SI) L_M +
   lambda_SI L_SI, explicit seeds, checkpoints that resume bit-identically on the
   same machine and thread count;
@@ -14,6 +16,7 @@
 Everything is plain torch (no ``transformers`` dependency).
 """
 
+from ._autoencoder import DenoisingAutoencoderObjective, l2_normalize_rows
 from ._ensemble import together_blocker, train_together
 from ._layers import (
     EncoderOutput,
@@ -30,6 +33,7 @@ from ._transformer import PRESETS, TransformerConfig, TransformerEncoder
 
 __all__ = [
     "PRESETS",
+    "DenoisingAutoencoderObjective",
     "EncoderOutput",
     "GeneratorDropout",
     "LookupEncoder",
@@ -43,6 +47,7 @@ __all__ = [
     "drop_mask",
     "effective_drop_probability",
     "init_generator",
+    "l2_normalize_rows",
     "mask_features",
     "mask_tokens",
     "set_dropout_generator",
