@@ -47,24 +47,12 @@ evaluation).
 
 from __future__ import annotations
 
-import dataclasses
-
 import torch
 from torch import nn
 
 from .._validation import check_one_of
 
 __all__ = ["DenoisingAutoencoderObjective", "l2_normalize_rows"]
-
-
-@dataclasses.dataclass(frozen=True)
-class _Settings:
-    likelihood: str
-    corruption: float
-    pos_weight: object
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 def l2_normalize_rows(x) -> torch.Tensor:
@@ -179,9 +167,10 @@ class DenoisingAutoencoderObjective(nn.Module):
                     mod.bias.copy_(torch.empty(mod.bias.shape).uniform_(-b, b, generator=gen))
 
     @property
-    def config(self) -> _Settings:
-        """The settings (``SIPTTrainer.fingerprint`` reads ``config.to_dict()``)."""
-        return _Settings(self.likelihood, self.corruption, self.pos_weight)
+    def config(self) -> dict:
+        """The settings as a plain dict (``SIPTTrainer.fingerprint`` hashes its repr)."""
+        return {"likelihood": self.likelihood, "corruption": self.corruption,
+                "pos_weight": self.pos_weight}
 
     def extra_repr(self) -> str:
         return (f"likelihood={self.likelihood!r}, corruption={self.corruption}, "
